@@ -1,0 +1,226 @@
+package interp
+
+import (
+	"fmt"
+
+	"lpz/lang"
+	"lpz/tensor"
+)
+
+// binary applies a + - * / following stdlib.BinaryResult: scalars broadcast
+// to anything, a tensor broadcasts to every entry of a list, two lists pair
+// entry by entry, and tensor shapes broadcast as in numpy.
+func (ev *evaluator) binary(n *node, a, b Value) (Value, error) {
+	f := n.op.F2
+	ak, bk := a.Type.Kind, b.Type.Kind
+	switch {
+	case ak == lang.Scalar && bk == lang.Scalar:
+		return ScalarValue(f(a.Scalar, b.Scalar)), nil
+	case ak == lang.ListScalar && bk == lang.ListScalar:
+		if err := ev.sameLen(n, a, b); err != nil {
+			return Value{}, err
+		}
+		out := make([]float64, len(a.Scalars))
+		for i := range out {
+			out[i] = f(a.Scalars[i], b.Scalars[i])
+		}
+		return Value{Type: a.Type, Scalars: out, Names: pickNames(a, b)}, nil
+	case ak == lang.Scalar && bk == lang.ListScalar:
+		out := make([]float64, len(b.Scalars))
+		for i, y := range b.Scalars {
+			out[i] = f(a.Scalar, y)
+		}
+		return Value{Type: b.Type, Scalars: out, Names: b.Names}, nil
+	case ak == lang.ListScalar && bk == lang.Scalar:
+		out := make([]float64, len(a.Scalars))
+		for i, x := range a.Scalars {
+			out[i] = f(x, b.Scalar)
+		}
+		return Value{Type: a.Type, Scalars: out, Names: a.Names}, nil
+	}
+	// At least one side holds tensors: work entry by entry.
+	entries := max(a.Len(), b.Len())
+	if a.Type.IsList() && b.Type.IsList() {
+		if err := ev.sameLen(n, a, b); err != nil {
+			return Value{}, err
+		}
+	}
+	if !a.Type.IsList() && !b.Type.IsList() {
+		t, err := broadcastOp(f, entryOf(a, 0), entryOf(b, 0))
+		if err != nil {
+			return Value{}, ev.fail(n, "%v", err)
+		}
+		return TensorValue(t), nil
+	}
+	family := a.Type.Family
+	if !a.Type.IsList() {
+		family = b.Type.Family
+	}
+	out := make([]*tensor.Tensor, entries)
+	errs := make([]error, entries)
+	total := 0
+	if a.Type.Kind == lang.ListTensor {
+		total += totalElems(a.Tensors)
+	}
+	if b.Type.Kind == lang.ListTensor {
+		total += totalElems(b.Tensors)
+	}
+	err := ev.parallel(entries, total, func(i int) {
+		out[i], errs[i] = broadcastOp(f, entryOf(a, i), entryOf(b, i))
+	})
+	if err != nil {
+		return Value{}, err
+	}
+	for i, e := range errs {
+		if e != nil {
+			return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(a, b, i), e)
+		}
+	}
+	return Value{Type: lang.ListOf(lang.Tensor, family), Tensors: out, Names: pickNames(a, b)}, nil
+}
+
+func (ev *evaluator) sameLen(n *node, a, b Value) error {
+	if a.Len() != b.Len() {
+		return ev.fail(n, "lists of family %s have %d and %d entries", a.Type.Family, a.Len(), b.Len())
+	}
+	return nil
+}
+
+func pickNames(a, b Value) []string {
+	if a.Names != nil {
+		return a.Names
+	}
+	return b.Names
+}
+
+func entryName(a, b Value, i int) string {
+	names := pickNames(a, b)
+	if i < len(names) && names[i] != "" {
+		return " (" + names[i] + ")"
+	}
+	return ""
+}
+
+// operand is one side of an entry-wise binary op: a number or a tensor.
+type operand struct {
+	scalar float64
+	t      *tensor.Tensor
+}
+
+func entryOf(v Value, i int) operand {
+	switch v.Type.Kind {
+	case lang.Scalar:
+		return operand{scalar: v.Scalar}
+	case lang.Tensor:
+		return operand{t: v.Tensor}
+	case lang.ListScalar:
+		return operand{scalar: v.Scalars[i]}
+	}
+	return operand{t: v.Tensors[i]}
+}
+
+func broadcastOp(f func(a, b float64) float64, a, b operand) (*tensor.Tensor, error) {
+	switch {
+	case a.t == nil:
+		out := &tensor.Tensor{Shape: b.t.Shape, Data: make([]float32, len(b.t.Data))}
+		x := a.scalar
+		for i, y := range b.t.Data {
+			out.Data[i] = float32(f(x, float64(y)))
+		}
+		return out, nil
+	case b.t == nil:
+		out := &tensor.Tensor{Shape: a.t.Shape, Data: make([]float32, len(a.t.Data))}
+		y := b.scalar
+		for i, x := range a.t.Data {
+			out.Data[i] = float32(f(float64(x), y))
+		}
+		return out, nil
+	}
+	if sameShape(a.t.Shape, b.t.Shape) {
+		out := &tensor.Tensor{Shape: a.t.Shape, Data: make([]float32, len(a.t.Data))}
+		bd := b.t.Data[:len(a.t.Data)]
+		for i, x := range a.t.Data {
+			out.Data[i] = float32(f(float64(x), float64(bd[i])))
+		}
+		return out, nil
+	}
+	return broadcastGeneral(f, a.t, b.t)
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// broadcastGeneral implements numpy broadcasting: shapes align on the right
+// and a dimension of 1 stretches.
+func broadcastGeneral(f func(a, b float64) float64, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	rank := max(len(a.Shape), len(b.Shape))
+	shape := make([]int, rank)
+	as, bs := padShape(a.Shape, rank), padShape(b.Shape, rank)
+	for i := 0; i < rank; i++ {
+		switch {
+		case as[i] == bs[i]:
+			shape[i] = as[i]
+		case as[i] == 1:
+			shape[i] = bs[i]
+		case bs[i] == 1:
+			shape[i] = as[i]
+		default:
+			return nil, fmt.Errorf("shapes %s and %s do not broadcast", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
+		}
+	}
+	astr, bstr := strides(as), strides(bs)
+	for i := range shape {
+		if as[i] == 1 {
+			astr[i] = 0
+		}
+		if bs[i] == 1 {
+			bstr[i] = 0
+		}
+	}
+	out := tensor.New(shape...)
+	idx := make([]int, rank)
+	ai, bi := 0, 0
+	for k := range out.Data {
+		out.Data[k] = float32(f(float64(a.Data[ai]), float64(b.Data[bi])))
+		for d := rank - 1; d >= 0; d-- {
+			idx[d]++
+			ai += astr[d]
+			bi += bstr[d]
+			if idx[d] < shape[d] {
+				break
+			}
+			ai -= astr[d] * shape[d]
+			bi -= bstr[d] * shape[d]
+			idx[d] = 0
+		}
+	}
+	return out, nil
+}
+
+func padShape(s []int, rank int) []int {
+	out := make([]int, rank)
+	for i := range out {
+		out[i] = 1
+	}
+	copy(out[rank-len(s):], s)
+	return out
+}
+
+func strides(shape []int) []int {
+	st := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= shape[i]
+	}
+	return st
+}

@@ -1,0 +1,176 @@
+// Package lang is the lpz language front end: grammar, the small closed AST
+// that everything else (checker, printer, GP, rewrite rules) works on, the
+// type system and the checker.
+package lang
+
+import "fmt"
+
+// Pos is a source position. Line and Col are 1-based; Col counts bytes.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	file := p.File
+	if file == "" {
+		file = "<input>"
+	}
+	return fmt.Sprintf("%s:%d:%d", file, p.Line, p.Col)
+}
+
+// Expr is a node of the closed expression AST: *Call, *Ref, *Num or *Lit.
+type Expr interface {
+	Position() Pos
+	exprNode()
+}
+
+// Call applies an operator. Infix operators are calls too: a + b is
+// Call{Op: "add"}, -a is Call{Op: "neg"}. Op is the name as written until the
+// checker canonicalises it.
+type Call struct {
+	Op   string
+	Args []Expr
+	Pos  Pos
+}
+
+// Ref names an input, a let binding, or (inside rules) a pattern variable.
+type Ref struct {
+	Name string
+	Pos  Pos
+}
+
+// Num is a numeric literal; a literal preceded directly by unary minus is
+// folded into a negative Num.
+type Num struct {
+	Value float64
+	Pos   Pos
+}
+
+// Lit is a vector/matrix literal such as [[1, 2], [3, 4]], stored row-major.
+type Lit struct {
+	Shape []int
+	Data  []float64
+	Pos   Pos
+}
+
+func (c *Call) Position() Pos { return c.Pos }
+func (r *Ref) Position() Pos  { return r.Pos }
+func (n *Num) Position() Pos  { return n.Pos }
+func (l *Lit) Position() Pos  { return l.Pos }
+func (*Call) exprNode()       {}
+func (*Ref) exprNode()        {}
+func (*Num) exprNode()        {}
+func (*Lit) exprNode()        {}
+
+// StmtKind distinguishes the statements of a script.
+type StmtKind int
+
+const (
+	ExprStmt   StmtKind = iota // a bare expression (REPL): evaluate and show
+	LetStmt                    // let name = expr
+	ProxyStmt                  // proxy name = expr: a named scalar proxy
+	PrintStmt                  // print expr
+	RuleStmt                   // rule pattern -> replacement (rewrite rules file)
+	RejectStmt                 // reject pattern (rules file)
+)
+
+// Stmt is one statement. Name is set for let/proxy; Rhs only for rules.
+type Stmt struct {
+	Kind StmtKind
+	Name string
+	Expr Expr
+	Rhs  Expr
+	Pos  Pos
+}
+
+// Program is a parsed script.
+type Program struct {
+	File  string
+	Src   string
+	Stmts []*Stmt
+}
+
+// Equal reports whether two expressions are the same tree, ignoring
+// positions. Numbers compare bit for bit so that -0 and 0 differ as the
+// printer distinguishes them.
+func Equal(a, b Expr) bool {
+	switch x := a.(type) {
+	case *Call:
+		y, ok := b.(*Call)
+		if !ok || x.Op != y.Op || len(x.Args) != len(y.Args) {
+			return false
+		}
+		for i := range x.Args {
+			if !Equal(x.Args[i], y.Args[i]) {
+				return false
+			}
+		}
+		return true
+	case *Ref:
+		y, ok := b.(*Ref)
+		return ok && x.Name == y.Name
+	case *Num:
+		y, ok := b.(*Num)
+		return ok && sameFloat(x.Value, y.Value)
+	case *Lit:
+		y, ok := b.(*Lit)
+		if !ok || len(x.Shape) != len(y.Shape) || len(x.Data) != len(y.Data) {
+			return false
+		}
+		for i := range x.Shape {
+			if x.Shape[i] != y.Shape[i] {
+				return false
+			}
+		}
+		for i := range x.Data {
+			if !sameFloat(x.Data[i], y.Data[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Walk calls f on e and its descendants in pre-order; f returning false
+// skips the children.
+func Walk(e Expr, f func(Expr) bool) {
+	if !f(e) {
+		return
+	}
+	if c, ok := e.(*Call); ok {
+		for _, a := range c.Args {
+			Walk(a, f)
+		}
+	}
+}
+
+// Size is the number of nodes of e.
+func Size(e Expr) int {
+	n := 0
+	Walk(e, func(Expr) bool { n++; return true })
+	return n
+}
+
+// Clone deep-copies an expression.
+func Clone(e Expr) Expr {
+	switch x := e.(type) {
+	case *Call:
+		args := make([]Expr, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = Clone(a)
+		}
+		return &Call{Op: x.Op, Args: args, Pos: x.Pos}
+	case *Ref:
+		c := *x
+		return &c
+	case *Num:
+		c := *x
+		return &c
+	case *Lit:
+		return &Lit{Shape: append([]int(nil), x.Shape...), Data: append([]float64(nil), x.Data...), Pos: x.Pos}
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package lang
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Print renders an expression in lpz syntax: infix + - * / with the fewest
+// parentheses that keep the tree, unary minus for neg, and calls for
+// everything else, using the op names stored in the AST (the checker stores
+// canonical short names). Parse(Print(e)) is Equal to e for every e.
+func Print(e Expr) string {
+	var b strings.Builder
+	printExpr(&b, e, 0)
+	return b.String()
+}
+
+var infixSymbol = map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+const (
+	precSum   = 1
+	precProd  = 2
+	precUnary = 3
+	precAtom  = 4
+)
+
+func precedence(e Expr) int {
+	switch x := e.(type) {
+	case *Call:
+		switch x.Op {
+		case "add", "sub":
+			if len(x.Args) == 2 {
+				return precSum
+			}
+		case "mul", "div":
+			if len(x.Args) == 2 {
+				return precProd
+			}
+		case "neg":
+			if len(x.Args) == 1 && !isNum(x.Args[0]) {
+				return precUnary
+			}
+		}
+	case *Num:
+		if x.Value < 0 || (x.Value == 0 && math.Signbit(x.Value)) {
+			return precUnary // prints with a leading '-'
+		}
+	}
+	return precAtom
+}
+
+func isNum(e Expr) bool { _, ok := e.(*Num); return ok }
+
+func printExpr(b *strings.Builder, e Expr, minPrec int) {
+	p := precedence(e)
+	if p < minPrec {
+		b.WriteByte('(')
+		defer b.WriteByte(')')
+	}
+	switch x := e.(type) {
+	case *Num:
+		b.WriteString(FormatNumber(x.Value))
+	case *Ref:
+		b.WriteString(x.Name)
+	case *Lit:
+		printLit(b, x.Shape, x.Data)
+	case *Call:
+		switch p {
+		case precSum, precProd:
+			// Left operand binds at our level (left associativity); the right
+			// one needs strictly higher precedence to keep the tree.
+			printExpr(b, x.Args[0], p)
+			b.WriteString(" " + infixSymbol[x.Op] + " ")
+			printExpr(b, x.Args[1], p+1)
+		case precUnary:
+			var inner strings.Builder
+			printExpr(&inner, x.Args[0], precUnary)
+			s := inner.String()
+			b.WriteByte('-')
+			if strings.HasPrefix(s, "-") {
+				b.WriteString("(" + s + ")")
+			} else {
+				b.WriteString(s)
+			}
+		default:
+			b.WriteString(x.Op)
+			b.WriteByte('(')
+			for i, a := range x.Args {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				printExpr(b, a, 0)
+			}
+			b.WriteByte(')')
+		}
+	}
+}
+
+// FormatNumber prints the shortest text that parses back to exactly v.
+func FormatNumber(v float64) string {
+	s := strconv.FormatFloat(v, 'g', -1, 64)
+	if i := strings.IndexByte(s, 'e'); i >= 0 {
+		// 1e+06 and 1e-09 read back fine, but the '+' and zeros are noise.
+		mant, exp := s[:i], s[i+1:]
+		sign := ""
+		if exp[0] == '+' || exp[0] == '-' {
+			if exp[0] == '-' {
+				sign = "-"
+			}
+			exp = exp[1:]
+		}
+		exp = strings.TrimLeft(exp, "0")
+		if exp == "" {
+			exp = "0"
+		}
+		s = mant + "e" + sign + exp
+	}
+	return s
+}
+
+func printLit(b *strings.Builder, shape []int, data []float64) {
+	if len(shape) == 0 {
+		b.WriteString(FormatNumber(data[0]))
+		return
+	}
+	b.WriteByte('[')
+	step := len(data) / max(shape[0], 1)
+	for i := 0; i < shape[0]; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		printLit(b, shape[1:], data[i*step:(i+1)*step])
+	}
+	b.WriteByte(']')
+}
+
+// FormatStmt renders one statement.
+func FormatStmt(s *Stmt) string {
+	switch s.Kind {
+	case LetStmt:
+		return "let " + s.Name + " = " + Print(s.Expr)
+	case ProxyStmt:
+		return "proxy " + s.Name + " = " + Print(s.Expr)
+	case PrintStmt:
+		return "print " + Print(s.Expr)
+	case RuleStmt:
+		return "rule " + Print(s.Expr) + " -> " + Print(s.Rhs)
+	case RejectStmt:
+		return "reject " + Print(s.Expr)
+	}
+	return Print(s.Expr)
+}
