@@ -37,6 +37,9 @@ type Op struct {
 	Doc     string // one line
 	Def     string // the exact numeric definition
 	Cost    int    // complexity contribution (GP parsimony, hall of fame)
+	// Latex is the paper form: {0} is the argument, {0p} the argument in
+	// parentheses unless atomic; empty means \operatorname{name}(...).
+	Latex string
 
 	// Elementwise: F is the definition on one element; F32 is the float32
 	// slice kernel (dst may alias src).
@@ -164,6 +167,14 @@ func BinaryResult(a []lang.Type) (lang.Type, string) {
 		return lang.ListOf(lang.Tensor, x.Family), ""
 	}
 	return lang.ListOf(lang.Scalar, x.Family), ""
+}
+
+// LatexTemplate implements lang.LatexTemplates.
+func (t *Table) LatexTemplate(name string) string {
+	if op, ok := t.byName[name]; ok {
+		return op.Latex
+	}
+	return ""
 }
 
 // Reference renders the table as text (`lpz ops`).

@@ -9,7 +9,7 @@ const (
 )
 
 // Default is the operator table of lpz.
-var Default = NewTable([]*Op{
+var Default = NewTable(withLatex([]*Op{
 	// Elementwise (paper Table 7).
 	elementwise("log", []string{"element_wise_log"}, "natural logarithm, protected", "ln x for x > 0, 0 for x ≤ 0", 1,
 		func(x float64) float64 {
@@ -61,7 +61,27 @@ var Default = NewTable([]*Op{
 	{Name: "sum", Aliases: []string{"to_sum_scalar"}, Class: Aggregation, Arity: 1, Cost: 1,
 		Doc: "sum of all elements of all entries", Def: "Σ over entries Σ over elements x",
 		Reduce32: sum[float32], Reduce64: sum[float64]},
-})
+}))
+
+// latexForms are the paper forms of the operators (see Op.Latex).
+var latexForms = map[string]string{
+	"log": `\log\left({0}\right)`, "abslog": `\log\left|{0}\right|`, "abs": `\left|{0}\right|`,
+	"sq": `{0p}^{2}`, "exp": `e^{{0}}`, "sqrt": `\sqrt{{0}}`, "relu": `\operatorname{ReLU}\left({0}\right)`,
+	"inv": `\frac{1}{{0}}`, "neg": `-{0p}`, "sigmoid": `\sigma\left({0}\right)`, "id": `{0}`,
+	"fro": `\left\lVert {0}\right\rVert_F`, "nsum": `\operatorname{nsum}\left({0}\right)`,
+	"l1": `\tfrac{1}{n}\left\lVert {0}\right\rVert_1`, "avg": `\overline{{0}}`, "std": `\operatorname{std}\left({0}\right)`,
+	"softmax": `\operatorname{softmax}\left({0}\right)`, "logsoftmax": `\log\operatorname{softmax}\left({0}\right)`,
+	"minmax": `\operatorname{minmax}\left({0}\right)`, "sum": `\sum\left({0}\right)`,
+}
+
+func withLatex(ops []*Op) []*Op {
+	for _, op := range ops {
+		if op.Latex == "" {
+			op.Latex = latexForms[op.Name]
+		}
+	}
+	return ops
+}
 
 func elementwise(name string, aliases []string, doc, def string, cost int, f func(float64) float64) *Op {
 	return &Op{Name: name, Aliases: aliases, Class: Elementwise, Arity: 1, Doc: doc, Def: def, Cost: cost, F: f,
