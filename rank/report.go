@@ -1,0 +1,197 @@
+package rank
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"lpz/bench"
+)
+
+// Report is the outcome of ranking one proxy on (a subset of) a benchmark.
+// Undefined statistics are nil (JSON null) and printed as "undefined".
+type Report struct {
+	Bench          string `json:"bench"`
+	BenchSize      int    `json:"bench_size"` // architectures in the benchmark
+	Proxy          string `json:"proxy"`      // proxy expression or score file
+	Truth          string `json:"truth"`      // ground truth name, e.g. "valid_ppl"
+	HigherIsBetter bool   `json:"higher_is_better"`
+	// Seed is the sampling seed when the architectures are a sample (set by
+	// the caller; nil = not sampled).
+	Seed *int64 `json:"seed,omitempty"`
+
+	N        int      `json:"n"`
+	Spearman *float64 `json:"spearman"`
+	Kendall  *float64 `json:"kendall"`
+	// Undefined says why Spearman/Kendall are nil ("" when defined).
+	Undefined string `json:"undefined,omitempty"`
+
+	StrataBy       string          `json:"strata_by"` // what defines a stratum
+	WithinStratum  *float64        `json:"within_stratum_spearman"`
+	StrataUsed     int             `json:"strata_used"`
+	StrataSkipped  int             `json:"strata_skipped"`
+	Strata         []StratumResult `json:"strata"`
+	IDs            []string        `json:"-"`
+	Scores         []float64       `json:"-"`
+	TruthValues    []float64       `json:"-"`
+	StratumOfPoint []string        `json:"-"`
+}
+
+// StrataDescription says what a stratum is for a benchmark family.
+func StrataDescription(family string) string {
+	switch family {
+	case bench.FamilyFlexiBERT:
+		return "hidden size x layers"
+	case bench.FamilyGPT2:
+		return "d_model"
+	}
+	return "?"
+}
+
+// NewReport ranks scores[i] of architecture ids[i] of b against b's ground
+// truth (sign convention of Correlate) and computes the mean within-stratum ρ
+// (strata from bench.StratumOf). ids must be distinct architectures of b.
+// Undefined statistics (constant input, fewer than 3 points) are reported in
+// the Report, not as an error; errors are for bad input (unknown or
+// duplicate ids, length mismatch, non-finite scores).
+func NewReport(b *bench.Benchmark, ids []string, scores []float64, proxy string) (*Report, error) {
+	if len(ids) != len(scores) {
+		return nil, fmt.Errorf("rank: %d ids but %d scores", len(ids), len(scores))
+	}
+	r := &Report{
+		Bench: b.Name, BenchSize: len(b.Archs), Proxy: proxy, Truth: b.TruthName,
+		HigherIsBetter: b.HigherIsBetter, N: len(ids), StrataBy: StrataDescription(b.Family),
+		IDs: ids, Scores: scores,
+		TruthValues: make([]float64, len(ids)), StratumOfPoint: make([]string, len(ids)),
+	}
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		a, ok := b.Arch(id)
+		if !ok {
+			return nil, fmt.Errorf("rank: architecture %q is not in benchmark %s", id, b.Name)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("rank: architecture %q given twice", id)
+		}
+		seen[id] = true
+		if math.IsNaN(scores[i]) || math.IsInf(scores[i], 0) {
+			return nil, fmt.Errorf("rank: score of %s is %v (not finite)", id, scores[i])
+		}
+		r.TruthValues[i] = a.Truth
+		r.StratumOfPoint[i] = bench.StratumOf(a)
+	}
+	c := CorrelateBoth(scores, r.TruthValues, b.HigherIsBetter)
+	if c.SpearmanErr == nil {
+		r.Spearman = &c.Spearman
+	}
+	if c.KendallErr == nil {
+		r.Kendall = &c.Kendall
+	}
+	if err := errors.Join(c.SpearmanErr, c.KendallErr); err != nil {
+		if errors.Is(err, ErrTooFew) {
+			r.Undefined = fmt.Sprintf("fewer than %d architectures", MinPoints)
+		} else if errors.Is(err, ErrUndefined) {
+			r.Undefined = "constant scores or ground truth"
+		} else {
+			return nil, err
+		}
+	}
+	mean, per, used, err := WithinStratum(scores, r.TruthValues, r.StratumOfPoint, b.HigherIsBetter)
+	if err != nil && !errors.Is(err, ErrUndefined) {
+		return nil, err
+	}
+	if err == nil {
+		r.WithinStratum = &mean
+	}
+	r.Strata, r.StrataUsed, r.StrataSkipped = per, used, len(per)-used
+	return r, nil
+}
+
+// NewReportFromMap ranks the architectures archs (e.g. all of b, or a
+// bench.Sample of it) with scores looked up by id, as read by
+// bench.ReadScores. It is an error if some of archs have no score, or if the
+// map holds ids that are not in b at all (a score file for another
+// benchmark); ids of b outside archs are ignored (a full score file ranked on
+// a sample).
+func NewReportFromMap(b *bench.Benchmark, archs []bench.Arch, scores map[string]float64, proxy string) (*Report, error) {
+	var missing, unknown []string
+	ids := make([]string, len(archs))
+	vals := make([]float64, len(archs))
+	for i, a := range archs {
+		v, ok := scores[a.ID]
+		if !ok {
+			missing = append(missing, a.ID)
+		}
+		ids[i], vals[i] = a.ID, v
+	}
+	for id := range scores {
+		if _, ok := b.Arch(id); !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("rank: %d of %d score ids are not architectures of %s: %s",
+			len(unknown), len(scores), b.Name, firstFew(unknown))
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("rank: %d of %d architectures have no score: %s",
+			len(missing), len(archs), firstFew(missing))
+	}
+	return NewReport(b, ids, vals, proxy)
+}
+
+func firstFew(s []string) string {
+	const k = 5
+	if len(s) <= k {
+		return strings.Join(s, ", ")
+	}
+	return strings.Join(s[:k], ", ") + fmt.Sprintf(", ... (%d more)", len(s)-k)
+}
+
+func fmtStat(v *float64) string {
+	if v == nil {
+		return "undefined"
+	}
+	return fmt.Sprintf("%.4f", *v)
+}
+
+// Text formats the report for humans.
+func (r *Report) Text() string {
+	var sb strings.Builder
+	dir := "higher is better"
+	if !r.HigherIsBetter {
+		dir = "lower is better; negated so that a good proxy has rho > 0"
+	}
+	fmt.Fprintf(&sb, "benchmark         %s (%d of %d architectures", r.Bench, r.N, r.BenchSize)
+	if r.Seed != nil {
+		fmt.Fprintf(&sb, ", sample seed %d", *r.Seed)
+	}
+	sb.WriteString(")\n")
+	fmt.Fprintf(&sb, "proxy             %s\n", r.Proxy)
+	fmt.Fprintf(&sb, "ground truth      %s (%s)\n", r.Truth, dir)
+	fmt.Fprintf(&sb, "n                 %d\n", r.N)
+	fmt.Fprintf(&sb, "spearman rho      %s\n", fmtStat(r.Spearman))
+	fmt.Fprintf(&sb, "kendall tau-b     %s\n", fmtStat(r.Kendall))
+	if r.Undefined != "" {
+		fmt.Fprintf(&sb, "                  (undefined: %s)\n", r.Undefined)
+	}
+	fmt.Fprintf(&sb, "within-stratum    %s (mean rho over %d strata of %s; %d skipped)\n",
+		fmtStat(r.WithinStratum), r.StrataUsed, r.StrataBy, r.StrataSkipped)
+	for _, s := range r.Strata {
+		if s.Skipped != "" {
+			fmt.Fprintf(&sb, "  %-10s n %4d  rho skipped: %s\n", s.Name, s.N, s.Skipped)
+		} else {
+			fmt.Fprintf(&sb, "  %-10s n %4d  rho %s\n", s.Name, s.N, fmtStat(s.Spearman))
+		}
+	}
+	return sb.String()
+}
+
+// JSON formats the report as indented JSON (undefined statistics are null).
+func (r *Report) JSON() ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}
