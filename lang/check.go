@@ -209,6 +209,9 @@ func (c *Checker) suggest(name string, env map[string]Type, inputs bool) string 
 	if best != "" && bestD <= limit {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
+	if inputs && len(cands) == 0 {
+		return "; no inputs are loaded (load a capture or a .npy directory)"
+	}
 	if inputs && len(cands) > 0 && len(cands) <= 12 {
 		return fmt.Sprintf("; known inputs: %s", strings.Join(cands, ", "))
 	}

@@ -1,0 +1,380 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"lpz/interp"
+	"lpz/lang"
+	"lpz/repl"
+	"lpz/stdlib"
+)
+
+func init() {
+	register(&command{"repl", "interactive prompt (also plain `lpz` on a terminal)", runRepl})
+	register(&command{"run", "run a .lpz script: lpz run FILE.lpz [--inputs DIR]", runScript})
+	register(&command{"check", "type-check an expression or a script and print its canonical form", runCheck})
+	register(&command{"eval", "evaluate an expression: lpz eval EXPR --inputs DIR [--json]", runEval})
+	register(&command{"ops", "the operator and input-channel reference", runOps})
+	register(&command{"fmt", "print a script in canonical form: lpz fmt FILE [-w]", runFmt})
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// channelTypes is the checker environment when no data is loaded: every
+// channel of the table, so scripts can be checked anywhere.
+func channelTypes() map[string]lang.Type {
+	m := map[string]lang.Type{}
+	for _, c := range stdlib.Channels {
+		m[c.Name] = c.Type
+	}
+	return m
+}
+
+func runRepl(env *Env, args []string) error {
+	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
+	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
+	history := fs.String("history", defaultHistory(), "history file")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	sess := interp.NewSession(nil)
+	r := repl.New(sess, env.Stdout)
+	if *inputs != "" {
+		in, err := interp.LoadInputsDir(*inputs)
+		if err != nil {
+			return err
+		}
+		sess.Inputs = in
+	}
+	installExtensions(r)
+	if isTerminal(env.Stdin) {
+		return r.Interactive(context.Background(), *history)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	return r.Run(ctx, env.Stdin)
+}
+
+// installExtensions lets other command groups (benchmarks, search) add
+// REPL commands; each registers itself in init.
+var replExtensions []func(*repl.REPL)
+
+func installExtensions(r *repl.REPL) {
+	for _, f := range replExtensions {
+		f(r)
+	}
+}
+
+func defaultHistory() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	dir = filepath.Join(dir, "lpz")
+	_ = os.MkdirAll(dir, 0o755)
+	return filepath.Join(dir, "history")
+}
+
+func runScript(env *Env, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one script file, got %d arguments", len(pos))
+	}
+	src, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	sess := interp.NewSession(nil)
+	if *inputs != "" {
+		if sess.Inputs, err = interp.LoadInputsDir(*inputs); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	_, err = sess.Exec(ctx, pos[0], string(src), env.Stdout)
+	return printed(env, err)
+}
+
+// printed writes positioned language errors as they are (they already
+// carry file:line:col and carets) and turns them into exit status 1.
+func printed(env *Env, err error) error {
+	if err == nil {
+		return nil
+	}
+	fmt.Fprintln(env.Stderr, err)
+	return &exitError{1}
+}
+
+func runCheck(env *Env, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	inputs := fs.String("inputs", "", "check against the inputs of this .npy directory instead of the channel table")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one expression or script file")
+	}
+	types := channelTypes()
+	if *inputs != "" {
+		in, err := interp.LoadInputsDir(*inputs)
+		if err != nil {
+			return err
+		}
+		types = interp.InputTypes(in)
+	}
+	ck := &lang.Checker{Ops: stdlib.Default, Inputs: types}
+	file, src := "<arg>", pos[0]
+	if b, err := os.ReadFile(pos[0]); err == nil {
+		file, src = pos[0], string(b)
+		prog, err := lang.Parse(file, src)
+		if err != nil {
+			return printed(env, err)
+		}
+		cp, err := ck.CheckProgram(prog)
+		if err != nil {
+			return printed(env, err)
+		}
+		n := 0
+		for _, s := range cp.Stmts {
+			if s.Kind == lang.ProxyStmt {
+				n++
+				fmt.Fprintf(env.Stdout, "proxy %s : %s = %s\n", s.Name, s.Checked.Type(), lang.Print(s.Checked.Expr))
+			}
+		}
+		fmt.Fprintf(env.Stdout, "%s: ok (%d statements, %d proxies)\n", file, len(cp.Stmts), n)
+		return nil
+	}
+	e, err := lang.ParseExprFile(file, src)
+	if err != nil {
+		return printed(env, err)
+	}
+	c, err := ck.CheckExpr(e, src)
+	if err != nil {
+		return printed(env, err)
+	}
+	fmt.Fprintf(env.Stdout, "%s : %s\n", lang.Print(c.Expr), c.Type())
+	return nil
+}
+
+func runEval(env *Env, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	inputs := fs.String("inputs", "", "directory of .npy tensors (NAME_0.npy… form list NAME)")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	addEvalBenchFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one expression (quote it), got %d arguments", len(pos))
+	}
+	in := interp.Inputs{}
+	source := "literals only"
+	if *inputs != "" {
+		if in, err = interp.LoadInputsDir(*inputs); err != nil {
+			return err
+		}
+		source = *inputs
+	} else if bin, src, ok, err := evalBenchInputs(fs); err != nil {
+		return err
+	} else if ok {
+		in, source = bin, src
+	}
+	p, err := interp.CompileSource(pos[0], interp.InputTypes(in), stdlib.Default)
+	if err != nil {
+		return printed(env, err)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	v, err := interp.Host{}.Eval(ctx, p, in)
+	if err != nil {
+		if _, nonFinite := err.(*interp.NonFiniteError); !nonFinite {
+			return printed(env, err)
+		}
+	}
+	if *asJSON {
+		out := map[string]any{"expr": p.String(), "type": v.Type.String(), "inputs": source}
+		switch v.Type.Kind {
+		case lang.Scalar:
+			out["value"] = jsonNumber(v.Scalar)
+			out["finite"] = interp.IsFinite(v.Scalar)
+		case lang.ListScalar:
+			vals := make([]any, len(v.Scalars))
+			for i, x := range v.Scalars {
+				vals[i] = jsonNumber(x)
+			}
+			out["value"] = vals
+		case lang.Tensor:
+			out["shape"] = v.Tensor.Shape
+			out["value"] = v.Tensor.Data
+		case lang.ListTensor:
+			shapes := make([][]int, len(v.Tensors))
+			for i, t := range v.Tensors {
+				shapes[i] = t.Shape
+			}
+			out["shapes"] = shapes
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintln(env.Stdout, interp.FormatValue(v))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "warning:", err)
+	}
+	return nil
+}
+
+// jsonNumber keeps NaN/Inf representable in JSON (as strings).
+func jsonNumber(x float64) any {
+	if interp.IsFinite(x) {
+		return x
+	}
+	return fmt.Sprint(x)
+}
+
+func runOps(env *Env, args []string) error {
+	fs := flag.NewFlagSet("ops", flag.ContinueOnError)
+	md := fs.Bool("md", false, "Markdown table (for the README)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *md {
+		fmt.Fprintln(env.Stdout, "| op | aliases | class | definition | doc | cost |\n|---|---|---|---|---|---|")
+		for _, op := range stdlib.Default.Ops() {
+			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s | %s | %s | %d |\n", op.Name, strings.Join(op.Aliases, ", "), op.Class, op.Def, op.Doc, op.Cost)
+		}
+		fmt.Fprintln(env.Stdout, "\n| input | type | what |\n|---|---|---|")
+		for _, c := range stdlib.Channels {
+			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s |\n", c.Name, c.Type, c.Doc)
+		}
+		return nil
+	}
+	fmt.Fprint(env.Stdout, stdlib.Default.Reference())
+	fmt.Fprintln(env.Stdout, "inputs (capture channels and architecture scalars):")
+	for _, c := range stdlib.Channels {
+		fmt.Fprintf(env.Stdout, "  %-8s %-22s %s\n", c.Name, c.Type, c.Doc)
+	}
+	return nil
+}
+
+func runFmt(env *Env, args []string) error {
+	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
+	write := fs.Bool("w", false, "rewrite the file instead of printing")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one script file")
+	}
+	b, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	out, err := Format(pos[0], string(b))
+	if err != nil {
+		return printed(env, err)
+	}
+	if *write {
+		return os.WriteFile(pos[0], []byte(out), 0o644)
+	}
+	fmt.Fprint(env.Stdout, out)
+	return nil
+}
+
+// Format renders a script canonically: statements re-printed with short op
+// names and minimal parentheses; comment lines and blank lines kept in
+// place, trailing comments kept on one-line statements.
+func Format(file, src string) (string, error) {
+	prog, err := lang.Parse(file, src)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(src, "\n")
+	stmtAt := map[int]*lang.Stmt{}
+	covered := map[int]bool{}
+	for i, s := range prog.Stmts {
+		stmtAt[s.Pos.Line] = s
+		end := len(lines)
+		if i+1 < len(prog.Stmts) {
+			end = prog.Stmts[i+1].Pos.Line - 1
+		}
+		for l := s.Pos.Line; l <= end; l++ {
+			t := strings.TrimSpace(lines[l-1])
+			if l == s.Pos.Line || (t != "" && !strings.HasPrefix(t, "#")) {
+				covered[l] = true
+			} else {
+				break
+			}
+		}
+	}
+	var b strings.Builder
+	keys := make([]int, 0, len(lines))
+	for l := 1; l <= len(lines); l++ {
+		keys = append(keys, l)
+	}
+	sort.Ints(keys)
+	for _, l := range keys {
+		if s, ok := stmtAt[l]; ok {
+			b.WriteString(lang.FormatStmt(canonical(s)))
+			if c := trailingComment(lines[l-1]); c != "" && !covered[l+1] {
+				b.WriteString("  " + c)
+			}
+			b.WriteByte('\n')
+			continue
+		}
+		if covered[l] {
+			continue
+		}
+		b.WriteString(strings.TrimRight(lines[l-1], " \t\r") + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n", nil
+}
+
+func trailingComment(line string) string {
+	if i := strings.IndexByte(line, '#'); i > 0 {
+		return strings.TrimSpace(line[i:])
+	}
+	return ""
+}
+
+// canonical rewrites op aliases to canonical names without type checking,
+// so fmt works on scripts whose inputs are not at hand.
+func canonical(s *lang.Stmt) *lang.Stmt {
+	c := *s
+	fix := func(e lang.Expr) lang.Expr {
+		if e == nil {
+			return nil
+		}
+		e = lang.Clone(e)
+		lang.Walk(e, func(n lang.Expr) bool {
+			if call, ok := n.(*lang.Call); ok {
+				if op, ok := stdlib.Default.Lookup(call.Op); ok {
+					call.Op = op.Name
+				}
+			}
+			return true
+		})
+		return e
+	}
+	c.Expr, c.Rhs = fix(s.Expr), fix(s.Rhs)
+	return &c
+}
