@@ -10,7 +10,7 @@ import (
 // refForward is a plain-Go float64 transcription of GPT2_FLEX_MODEL.md
 // §3–§5 (loops, no GoMLX), used to check the graph. It returns the loss and
 // per block the gelu output A[l] (N×f) and heads H[l] (N×d).
-func refForward(m *GPT2, b Batch) (loss float64, A, H [][]float64) {
+func refForward(m *GPT2, b Batch) (loss float64, A, H [][]float64, sumHPre float64) {
 	a := m.arch
 	B, T, d, K := len(b.Inputs), len(b.Inputs[0]), a.d, a.K()
 	N := B * T
@@ -215,6 +215,11 @@ func refForward(m *GPT2, b Batch) (loss float64, A, H [][]float64) {
 	for i := 0; i < K-1; i++ {
 		headRows = append(headRows, -i-1)
 	}
+	for n := range h {
+		for _, v := range h[n] {
+			sumHPre += v
+		}
+	}
 	for n := 0; n < N; n++ {
 		x := ln(h[n], m.lnfG, m.lnfB)
 		y := b.Labels[n/T][n%T]
@@ -231,7 +236,7 @@ func refForward(m *GPT2, b Batch) (loss float64, A, H [][]float64) {
 		tlp := logSoftmax(logits(x, c, tailRows))
 		loss -= hlp[a.sizes[0]+c-1] + tlp[y-a.bounds[c]]
 	}
-	return loss / float64(N), A, H
+	return loss / float64(N), A, H, sumHPre
 }
 
 func flatten(x [][]float64) []float64 {
@@ -258,7 +263,7 @@ func TestAgainstReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, A, H := refForward(m, b)
+		loss, A, H, _ := refForward(m, b)
 		if math.Abs(loss-res.loss) > 1e-9*math.Abs(loss) {
 			t.Errorf("div %d e %d: loss graph %.12g reference %.12g", cfg.dv, cfg.e, res.loss, loss)
 		}
@@ -273,6 +278,42 @@ func TestAgainstReference(t *testing.T) {
 					t.Fatalf("div %d H[%d][%d]: graph %v reference %v", cfg.dv, l, i, res.H[l].Data[i], v)
 				}
 			}
+		}
+	}
+}
+
+// TestJFiniteDifferences: h₀ = emb + wpe[t], so Σ_b J[b,t,j] =
+// ∂(Σ h_Lₙ)/∂wpe[t,j], checked by central differences of the reference.
+func TestJFiniteDifferences(t *testing.T) {
+	cfg := tinyConfig(2, 64)
+	cfg.WeightInitStd = 0.2
+	m, err := NewGPT2(cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := randomBatch(6, 2, 5, 300)
+	pb, _ := prepareBatch(m.arch, b)
+	res, _, err := m.run(goBackend(t), pb, chanSet{J: true}, dtypes.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	B, T, d := 2, 5, cfg.DModel
+	for _, tj := range [][2]int{{0, 0}, {2, 5}, {4, 31}, {1, 17}} {
+		var want float64
+		for bi := 0; bi < B; bi++ {
+			want += float64(res.J.Data[(bi*T+tj[0])*d+tj[1]])
+		}
+		idx := tj[0]*d + tj[1]
+		orig := m.wpe.Data[idx]
+		const h = 1e-3
+		m.wpe.Data[idx] = orig + h
+		_, _, _, fp := refForward(m, b)
+		m.wpe.Data[idx] = orig - h
+		_, _, _, fm := refForward(m, b)
+		m.wpe.Data[idx] = orig
+		fd := (fp - fm) / (float64(orig+h) - float64(orig-h))
+		if math.Abs(fd-want) > 1e-4*math.Max(1, math.Abs(fd)) {
+			t.Errorf("J at t=%d j=%d: Σ_b J = %.8g, finite difference %.8g", tj[0], tj[1], want, fd)
 		}
 	}
 }
