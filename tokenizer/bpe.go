@@ -7,7 +7,9 @@
 //     --tokenizer DIR on the command line). It reproduces GPT-2's encoder.py
 //     exactly: the bytes→unicode table, the pre-tokenisation regular
 //     expression (implemented by hand, see [pretokenize]) and BPE merges by
-//     rank, with a per-word cache.
+//     rank, with a per-word cache. Pre-tokens of 128 bytes or more use an
+//     O(n log n) heap merge that gives identical ids (see bpeHeap), so no
+//     input makes Encode quadratic.
 //   - [Bytes]: a file-free byte-level fallback (ids = bytes, vocabulary 256)
 //     for tiny models.
 //
@@ -52,6 +54,7 @@ type Tokenizer struct {
 	byteID   [256]int       // raw byte → id of its single-byte token
 	merges   map[uint64]merge
 	nVocab   int
+	heapOK   bool // merges are ordered so that bpeHeap is exact (see mergesOrdered)
 
 	mu    sync.RWMutex
 	cache map[string][]int // pre-token (raw bytes) → ids
@@ -188,6 +191,7 @@ func parse(vb []byte, vocabPath string, mb []byte, mergesPath string) (*Tokenize
 	if rank == 0 {
 		return nil, fmt.Errorf("tokenizer: %s: no merges", mergesPath)
 	}
+	t.heapOK = mergesOrdered(t.merges)
 	return t, nil
 }
 
@@ -245,6 +249,9 @@ func (t *Tokenizer) appendWord(out []int, word string) []int {
 	if ok {
 		return append(out, ids...)
 	}
+	if len(word) >= longWord && t.heapOK {
+		return append(out, t.bpeHeap(word)...) // not cached: rare and large
+	}
 	ids = t.bpe(word)
 	t.mu.Lock()
 	if len(t.cache) >= maxCache {
@@ -289,4 +296,24 @@ func (t *Tokenizer) bpe(word string) []int {
 		sym = sym[:j]
 	}
 	return sym
+}
+
+// mergesOrdered reports whether every merge ranks after every merge that
+// produces one of its parts (true of GPT-2's merges.txt, as of any file
+// written by BPE training); only then is bpeHeap exact.
+func mergesOrdered(merges map[uint64]merge) bool {
+	lastMade := make(map[int32]int32, len(merges))
+	for _, m := range merges {
+		if r, ok := lastMade[m.result]; !ok || m.rank > r {
+			lastMade[m.result] = m.rank
+		}
+	}
+	for k, m := range merges {
+		for _, part := range []int32{int32(k >> 32), int32(uint32(k))} {
+			if r, ok := lastMade[part]; ok && r >= m.rank {
+				return false
+			}
+		}
+	}
+	return true
 }

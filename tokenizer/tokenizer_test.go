@@ -405,3 +405,56 @@ func FuzzPretokenize(f *testing.F) {
 		}
 	})
 }
+
+// TestBPEHeapMatches checks the O(n log n) merge against the direct loop on
+// every distinct pre-token of wikitext and on long random words.
+func TestBPEHeapMatches(t *testing.T) {
+	tok := gpt2Tok(t)
+	seen := map[string]bool{}
+	pretokenize(wikitext(t), func(w string) {
+		if len(w) < 2 || seen[w] {
+			return
+		}
+		seen[w] = true
+		if a, b := tok.bpe(w), tok.bpeHeap(w); !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q: bpe %v, bpeHeap %v", w, a, b)
+		}
+	})
+	x := uint64(7)
+	for n := 0; n < 30; n++ {
+		var sb strings.Builder
+		for i := 0; i < 200+n*37; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+			sb.WriteByte("aaabcdeeeinorsthlm"[x>>59%18])
+		}
+		w := sb.String()
+		if a, b := tok.bpe(w), tok.bpeHeap(w); !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q: bpe %v, bpeHeap %v", w, a, b)
+		}
+	}
+	// A pathological 200 kB word encodes quickly and round-trips.
+	long := strings.Repeat("abcdefghij", 20000)
+	start := time.Now()
+	ids := tok.Encode(long)
+	if tok.Decode(ids) != long {
+		t.Fatal("long word round trip")
+	}
+	t.Logf("200 kB single word: %d ids in %v", len(ids), time.Since(start))
+}
+
+// TestMergeOrder: GPT-2's merges have the property that makes bpeHeap
+// exact; a file without it disables bpeHeap.
+func TestMergeOrder(t *testing.T) {
+	if !gpt2Tok(t).heapOK {
+		t.Error("GPT-2 merges not ordered")
+	}
+	// The rank-1 merge uses token 20, which only the rank-2 merge produces.
+	bad := map[uint64]merge{
+		pairKey(1, 2):  {rank: 0, result: 10},
+		pairKey(20, 3): {rank: 1, result: 21},
+		pairKey(2, 3):  {rank: 2, result: 20},
+	}
+	if mergesOrdered(bad) {
+		t.Error("unordered merges accepted")
+	}
+}
