@@ -126,7 +126,10 @@ type Cache struct {
 	root   string
 	budget int64
 	now    func() time.Time // for tests
-	mu     sync.Mutex       // serialises this process's evictions
+	// beforeCommit, if set, runs just before Put renames its temp dir into
+	// place (tests use it to force a collision with another writer).
+	beforeCommit func()
+	mu           sync.Mutex // serialises this process's evictions
 }
 
 // ErrCorrupt is wrapped by every *CorruptError.
@@ -329,7 +332,9 @@ func validate(e *Entry) error {
 
 // Put stores e under key atomically, then evicts least recently used
 // entries if the cache is over budget. If a complete entry for key already
-// exists (another writer got there first), Put keeps it and returns nil.
+// exists (stored earlier, or by another writer that got there first), Put
+// keeps it, marks it used and returns nil: a key must determine its content.
+// To replace an entry, Remove it first.
 func (c *Cache) Put(key any, e *Entry) error {
 	hk, canon, err := Key(key)
 	if err != nil {
@@ -337,6 +342,10 @@ func (c *Cache) Put(key any, e *Entry) error {
 	}
 	if err := validate(e); err != nil {
 		return err
+	}
+	if final := c.entryDir(hk); c.looksComplete(final, hk) {
+		c.touch(final) // already stored (same key, same content by contract)
+		return nil
 	}
 	tmpRoot := filepath.Join(c.root, "tmp")
 	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
@@ -400,6 +409,9 @@ func (c *Cache) Put(key any, e *Entry) error {
 	final := c.entryDir(hk)
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return fmt.Errorf("cache: %w", err)
+	}
+	if c.beforeCommit != nil {
+		c.beforeCommit()
 	}
 	for attempt := 0; ; attempt++ {
 		err = os.Rename(tmp, final)

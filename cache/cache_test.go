@@ -137,6 +137,12 @@ func TestRoundTrip(t *testing.T) {
 	if _, ok, _ := c.Get(k2); ok {
 		t.Fatal("different seed hit")
 	}
+	// Putting the same key again keeps the stored entry.
+	if err := c.Put(k, sampleEntry(99)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = c.Get(k)
+	sameEntry(t, got, want)
 	if err := c.Remove(k); err != nil || c.Has(k) {
 		t.Fatalf("Remove: %v", err)
 	}
@@ -375,6 +381,48 @@ func TestConcurrentPut(t *testing.T) {
 	}
 	tmps, _ := os.ReadDir(filepath.Join(root, "tmp"))
 	if len(tmps) != 0 {
+		t.Errorf("temp dirs left behind: %d", len(tmps))
+	}
+}
+
+// TestCommitCollision forces the rename race: another writer commits the
+// same key (complete, or broken) between our write and our rename.
+func TestCommitCollision(t *testing.T) {
+	root := t.TempDir()
+	k := testKey{Arch: "race"}
+	first, second := sampleEntry(1), sampleEntry(2)
+	c1, _ := Open(root, 0)
+	c2, _ := Open(root, 0)
+	c1.beforeCommit = func() {
+		if err := c2.Put(k, first); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := c1.Put(k, second); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := c1.Get(k)
+	if !ok || err != nil {
+		t.Fatalf("ok=%v err=%v", ok, err)
+	}
+	sameEntry(t, got, first) // the first committed entry is kept
+	c1.Remove(k)
+
+	// The other writer left a broken directory: ours replaces it.
+	c1.beforeCommit = func() {
+		dir, _ := c2.Dir(k)
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "A_0.npy"), []byte("junk"), 0o644)
+	}
+	if err := c1.Put(k, second); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err = c1.Get(k)
+	if !ok || err != nil {
+		t.Fatalf("ok=%v err=%v", ok, err)
+	}
+	sameEntry(t, got, second)
+	if tmps, _ := os.ReadDir(filepath.Join(root, "tmp")); len(tmps) != 0 {
 		t.Errorf("temp dirs left behind: %d", len(tmps))
 	}
 }
