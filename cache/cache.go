@@ -539,7 +539,8 @@ func parseManifest(mb []byte) (*manifest, string) {
 // Get returns key's entry. found is false on a miss. A corrupt or partial
 // entry is removed and reported as a miss with a *CorruptError (errors.Is
 // ErrCorrupt) saying why; other errors are I/O problems. In every case with
-// found false the caller recomputes (and may log err).
+// found false the caller recomputes (and may log err). An entry evicted by
+// another process while it is being read also shows as a CorruptError.
 func (c *Cache) Get(key any) (e *Entry, found bool, err error) {
 	hk, canon, err := Key(key)
 	if err != nil {
