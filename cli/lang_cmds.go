@@ -140,7 +140,7 @@ func runCheck(env *Env, args []string) error {
 		types = interp.InputTypes(in)
 	}
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: types}
-	file, src := "<arg>", pos[0]
+	file, src := "<input>", pos[0]
 	if b, err := os.ReadFile(pos[0]); err == nil {
 		file, src = pos[0], string(b)
 		prog, err := lang.Parse(file, src)
@@ -233,6 +233,7 @@ func runEval(env *Env, args []string) error {
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(out)
 	}
 	fmt.Fprintln(env.Stdout, interp.FormatValue(v))
@@ -311,8 +312,10 @@ func Format(file, src string) (string, error) {
 	lines := strings.Split(src, "\n")
 	stmtAt := map[int]*lang.Stmt{}
 	covered := map[int]bool{}
+	lastLine := map[int]int{} // statement start line -> its last line
 	for i, s := range prog.Stmts {
 		stmtAt[s.Pos.Line] = s
+		lastLine[s.Pos.Line] = s.Pos.Line
 		end := len(lines)
 		if i+1 < len(prog.Stmts) {
 			end = prog.Stmts[i+1].Pos.Line - 1
@@ -321,6 +324,7 @@ func Format(file, src string) (string, error) {
 			t := strings.TrimSpace(lines[l-1])
 			if l == s.Pos.Line || (t != "" && !strings.HasPrefix(t, "#")) {
 				covered[l] = true
+				lastLine[s.Pos.Line] = l
 			} else {
 				break
 			}
@@ -335,7 +339,7 @@ func Format(file, src string) (string, error) {
 	for _, l := range keys {
 		if s, ok := stmtAt[l]; ok {
 			b.WriteString(lang.FormatStmt(canonical(s)))
-			if c := trailingComment(lines[l-1]); c != "" && !covered[l+1] {
+			if c := trailingComment(lines[l-1]); c != "" && lastLine[l] == l {
 				b.WriteString("  " + c)
 			}
 			b.WriteByte('\n')

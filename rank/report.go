@@ -22,6 +22,14 @@ type Report struct {
 	// Seed is the sampling seed when the architectures are a sample (set by
 	// the caller; nil = not sampled).
 	Seed *int64 `json:"seed,omitempty"`
+	// Data, Backend and Capture say what produced the scores: the data
+	// directory, the compute backend and the capture settings (empty for
+	// architecture-level proxies and score files).
+	Data    string `json:"data,omitempty"`
+	Backend string `json:"backend,omitempty"`
+	Capture string `json:"capture,omitempty"`
+	// Invalid lists architectures whose score was NaN/Inf and were left out.
+	Invalid []string `json:"invalid,omitempty"`
 
 	N        int      `json:"n"`
 	Spearman *float64 `json:"spearman"`
@@ -172,6 +180,18 @@ func (r *Report) Text() string {
 	}
 	sb.WriteString(")\n")
 	fmt.Fprintf(&sb, "proxy             %s\n", r.Proxy)
+	if r.Data != "" {
+		fmt.Fprintf(&sb, "data              %s\n", r.Data)
+	}
+	if r.Backend != "" {
+		fmt.Fprintf(&sb, "backend           %s\n", r.Backend)
+	}
+	if r.Capture != "" {
+		fmt.Fprintf(&sb, "capture           %s\n", r.Capture)
+	}
+	if len(r.Invalid) > 0 {
+		fmt.Fprintf(&sb, "invalid scores    %d architectures left out (NaN/Inf): %s\n", len(r.Invalid), firstFew(r.Invalid))
+	}
 	fmt.Fprintf(&sb, "ground truth      %s (%s)\n", r.Truth, dir)
 	fmt.Fprintf(&sb, "n                 %d\n", r.N)
 	fmt.Fprintf(&sb, "spearman rho      %s\n", fmtStat(r.Spearman))

@@ -30,6 +30,8 @@ var Channels = []Channel{
 	{"J", lang.ListOf(lang.Tensor, FamilyInput), "∂(Σ model outputs)/∂(input embeddings), one entry [batch, seq, emb]"},
 	{"params", lang.ScalarType, "number of trainable parameters of the architecture (tied tables counted once)"},
 	{"dparams", lang.ScalarType, "decoder / non-embedding parameters (blocks and layer norms)"},
+	{"layers", lang.ScalarType, "number of blocks (n_layer / encoder layers)"},
+	{"width", lang.ScalarType, "model width (d_model / hidden size)"},
 }
 
 // LookupChannel finds a channel by name.

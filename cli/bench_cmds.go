@@ -1,0 +1,482 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"lpz/bench"
+	"lpz/interp"
+	"lpz/lang"
+	"lpz/rank"
+	"lpz/stdlib"
+)
+
+func init() {
+	register(&command{"rank", "rank a proxy on a benchmark: lpz rank EXPR --bench NAME [--archs N] [--json] [--plot F]", runRank})
+	register(&command{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench})
+	addEvalBenchFlags = func(fs *flag.FlagSet) {
+		fs.String("bench", "", "benchmark whose architecture provides the inputs")
+		fs.String("arch", "", "architecture id within --bench")
+		fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
+		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	}
+	evalBenchInputs = func(fs *flag.FlagSet) (interp.Inputs, string, bool, error) {
+		name := fs.Lookup("bench").Value.String()
+		id := fs.Lookup("arch").Value.String()
+		if name == "" && id == "" {
+			return nil, "", false, nil
+		}
+		if name == "" || id == "" {
+			return nil, "", false, usagef("--bench and --arch go together")
+		}
+		bs, err := openBench(name, fs.Lookup("data").Value.String(), fs.Lookup("model-fidelity").Value.String())
+		if err != nil {
+			return nil, "", false, err
+		}
+		a, ok := bs.b.Arch(id)
+		if !ok {
+			return nil, "", false, fmt.Errorf("benchmark %s has no architecture %q (lpz bench show %s lists them)", name, id, name)
+		}
+		in, err := bs.inputs(context.Background(), a, nil)
+		return in, name + "/" + id, true, err
+	}
+}
+
+// benchSession is a loaded benchmark plus how to make each architecture's
+// inputs: architecture scalars always; capture channels through the
+// runtime when a formula reads them.
+type benchSession struct {
+	b    *bench.Benchmark
+	data string
+	mode bench.FlexiMode
+	// capture provides channel inputs; nil when this build has no runtime
+	// for the benchmark's family.
+	capture captureFunc
+}
+
+// captureFunc captures the named channels of one architecture.
+type captureFunc func(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error)
+
+// captureProvider is installed by the runtime commands: it returns the
+// capture function for a benchmark (and a description of its settings).
+var captureProvider func(bs *benchSession) (captureFunc, string, error)
+
+func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
+	if name == "" {
+		return nil, usagef("--bench NAME is required (one of %s)", strings.Join(bench.Names, ", "))
+	}
+	mode, err := bench.ParseFlexiMode(fidelity)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	dir := bench.DataDir(dataFlag)
+	b, err := bench.Load(name, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &benchSession{b: b, data: dir, mode: mode}, nil
+}
+
+// scalarInputs are the architecture-level inputs (params, dparams, …).
+func (bs *benchSession) scalarInputs(a bench.Arch) (interp.Inputs, error) {
+	m, err := bench.ArchScalarsErr(a, bs.mode)
+	if err != nil {
+		return nil, err
+	}
+	in := interp.Inputs{}
+	for k, v := range m {
+		in[k] = interp.ScalarValue(v)
+	}
+	return in, nil
+}
+
+// inputs returns a's inputs for the given channel names (nil: scalars only).
+func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
+	in, err := bs.scalarInputs(a)
+	if err != nil {
+		return nil, err
+	}
+	var need []string
+	for _, c := range channels {
+		if _, ok := in[c]; !ok {
+			need = append(need, c)
+		}
+	}
+	if len(need) == 0 {
+		return in, nil
+	}
+	if bs.capture == nil {
+		if captureProvider == nil {
+			return nil, fmt.Errorf("the formula reads capture channel(s) %s, but this build has no model runtime for %s", strings.Join(need, ", "), bs.b.Family)
+		}
+		f, _, err := captureProvider(bs)
+		if err != nil {
+			return nil, err
+		}
+		bs.capture = f
+	}
+	captured, err := bs.capture(ctx, a, need)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.ID, err)
+	}
+	for k, v := range captured {
+		in[k] = v
+	}
+	return in, nil
+}
+
+// compileFor checks a formula against every input a benchmark can provide.
+func compileFor(src string) (*interp.Program, error) {
+	p, err := interp.CompileSource(src, channelTypes(), stdlib.Default)
+	if err != nil {
+		return nil, err
+	}
+	if t := p.Type(); t.Kind != lang.Scalar {
+		return nil, fmt.Errorf("%s has type %s; a proxy ranked over architectures must be a scalar (wrap it in sum(...))", p.String(), t)
+	}
+	return p, nil
+}
+
+// scoreArchs evaluates p on each architecture. Architectures are evaluated
+// concurrently (each one's inputs are independent); captures run one at a
+// time inside the capture function when it needs the CPU for itself.
+// It returns the finite scores by id and the ids with NaN/Inf scores.
+func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs []bench.Arch, workers int, progress func(done int)) (map[string]float64, []string, error) {
+	channels := p.Inputs()
+	scores := make([]float64, len(archs))
+	errs := make([]error, len(archs))
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				in, err := bs.inputs(ctx, archs[i], channels)
+				if err == nil {
+					var v interp.Value
+					v, err = interp.Host{Workers: 1}.Eval(ctx, p, in)
+					scores[i] = v.Scalar
+				}
+				errs[i] = err
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range archs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	out := map[string]float64{}
+	var invalid []string
+	for i, a := range archs {
+		if errs[i] != nil {
+			if _, nonFinite := errs[i].(*interp.NonFiniteError); nonFinite {
+				invalid = append(invalid, a.ID)
+				continue
+			}
+			return nil, nil, errs[i]
+		}
+		out[a.ID] = scores[i]
+	}
+	return out, invalid, nil
+}
+
+func parseArchs(s string) (int, error) {
+	if s == "" || s == "all" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, usagef("--archs wants all or a positive number, got %q", s)
+	}
+	return n, nil
+}
+
+func runRank(env *Env, args []string) error {
+	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
+	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
+	archs := fs.String("archs", "all", "all, or N to rank a seeded sample of N architectures")
+	seed := fs.Int64("seed", 42, "seed of the architecture sample")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	plot := fs.String("plot", "", "write a scatter plot of proxy vs ground truth to this PNG")
+	scoresFile := fs.String("scores", "", "rank a per-architecture score file (YAML id: value, or CSV id,value) instead of a formula")
+	column := fs.String("column", "", "with --scores: the column (CSV header) or inner key (YAML) to read")
+	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	workers := fs.Int("workers", 0, "architectures evaluated in parallel (default: all cores)")
+	addCaptureFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if (*scoresFile == "") == (len(pos) != 1) {
+		return usagef("want one formula, or --scores FILE (not both)")
+	}
+	n, err := parseArchs(*archs)
+	if err != nil {
+		return err
+	}
+	bs, err := openBench(*benchName, *data, *fidelity)
+	if err != nil {
+		return err
+	}
+	bs.captureFlags(fs)
+	sample := bench.Sample(bs.b, n, *seed)
+	var report *rank.Report
+	if *scoresFile != "" {
+		var scores map[string]float64
+		if *column != "" {
+			scores, err = bench.ReadScoresColumn(*scoresFile, *column)
+		} else {
+			scores, err = bench.ReadScores(*scoresFile)
+		}
+		if err != nil {
+			return err
+		}
+		if report, err = rank.NewReportFromMap(bs.b, sample, scores, *scoresFile); err != nil {
+			return err
+		}
+	} else {
+		p, err := compileFor(pos[0])
+		if err != nil {
+			return printed(env, err)
+		}
+		ctx, stop := signalContext()
+		defer stop()
+		bar := newProgress(env.Stderr, "rank", len(sample), needsCapture(p))
+		scores, invalid, err := bs.scoreArchs(ctx, p, sample, *workers, bar.update)
+		bar.finish()
+		if err != nil {
+			return err
+		}
+		var valid []bench.Arch
+		for _, a := range sample {
+			if _, ok := scores[a.ID]; ok {
+				valid = append(valid, a)
+			}
+		}
+		if report, err = rank.NewReportFromMap(bs.b, valid, scores, p.String()); err != nil {
+			return err
+		}
+		report.Invalid = invalid
+		if needsCapture(p) {
+			report.Backend, report.Capture = bs.captureDescription()
+		}
+	}
+	report.Data = bs.data
+	if n > 0 && n < len(bs.b.Archs) {
+		report.Seed = seed
+	}
+	if *plot != "" {
+		title := fmt.Sprintf("%s on %s", report.Proxy, bs.b.Name)
+		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.b.TruthName); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		b, err := report.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, string(b))
+		return nil
+	}
+	fmt.Fprint(env.Stdout, report.Text())
+	return nil
+}
+
+// needsCapture reports whether p reads anything beyond architecture scalars.
+func needsCapture(p *interp.Program) bool {
+	for _, name := range p.Inputs() {
+		if c, ok := stdlib.LookupChannel(name); ok && c.Type.IsList() {
+			return true
+		}
+	}
+	return false
+}
+
+func runBench(env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("want a subcommand: list | show NAME [ID]")
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
+	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	sub := args[0]
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		dir := bench.DataDir(*data)
+		fmt.Fprintf(env.Stdout, "data directory: %s\n", dir)
+		for _, name := range bench.Names {
+			b, err := bench.Load(name, dir)
+			if err != nil {
+				fmt.Fprintf(env.Stdout, "  %-12s not loaded: %v\n", name, firstLine(err.Error()))
+				continue
+			}
+			lo, hi := truthRange(b)
+			dir := "higher is better"
+			if !b.HigherIsBetter {
+				dir = "lower is better"
+			}
+			fmt.Fprintf(env.Stdout, "  %-12s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, dir)
+		}
+		return nil
+	case "show":
+		if len(pos) < 1 || len(pos) > 2 {
+			return usagef("want: lpz bench show NAME [ID]")
+		}
+		bs, err := openBench(pos[0], *data, *fidelity)
+		if err != nil {
+			return err
+		}
+		if len(pos) == 1 {
+			showBench(env, bs)
+			return nil
+		}
+		a, ok := bs.b.Arch(pos[1])
+		if !ok {
+			return fmt.Errorf("benchmark %s has no architecture %q", pos[0], pos[1])
+		}
+		return showArch(env, bs, a)
+	}
+	return usagef("unknown subcommand %q (list | show)", sub)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func truthRange(b *bench.Benchmark) (lo, hi float64) {
+	t := b.Truths()
+	lo, hi = t[0], t[0]
+	for _, v := range t {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi
+}
+
+func showBench(env *Env, bs *benchSession) {
+	b := bs.b
+	lo, hi := truthRange(b)
+	fmt.Fprintf(env.Stdout, "%s: %d architectures, family %s\n", b.Name, len(b.Archs), b.Family)
+	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (higher is better: %v)\n", b.TruthName, lo, hi, b.HigherIsBetter)
+	fmt.Fprintf(env.Stdout, "data: %s\nsource: %+v\n", bs.data, b.Source)
+	strata := map[string]int{}
+	for _, s := range bench.Strata(b) {
+		strata[s]++
+	}
+	keys := make([]string, 0, len(strata))
+	for k := range strata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprint(env.Stdout, "strata:")
+	for _, k := range keys {
+		fmt.Fprintf(env.Stdout, " %s(%d)", k, strata[k])
+	}
+	fmt.Fprintln(env.Stdout)
+	ids := b.IDs()
+	fmt.Fprintf(env.Stdout, "ids: %s … %s\n", strings.Join(ids[:min(5, len(ids))], " "), ids[len(ids)-1])
+}
+
+func showArch(env *Env, bs *benchSession, a bench.Arch) error {
+	fmt.Fprintf(env.Stdout, "%s/%s\n", bs.b.Name, a.ID)
+	fmt.Fprintf(env.Stdout, "  %s = %.6g\n", bs.b.TruthName, a.Truth)
+	keys := make([]string, 0, len(a.Extra))
+	for k := range a.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(env.Stdout, "  %s = %.6g\n", k, a.Extra[k])
+	}
+	m, err := bench.ArchScalarsErr(a, bs.mode)
+	if err != nil {
+		return err
+	}
+	for _, k := range bench.ScalarNames {
+		fmt.Fprintf(env.Stdout, "  %s = %.0f\n", k, m[k])
+	}
+	fmt.Fprintf(env.Stdout, "  stratum = %s\n", bench.StratumOf(a))
+	switch {
+	case a.GPT2 != nil:
+		c := a.GPT2
+		fmt.Fprintf(env.Stdout, "  n_layer %d  d_model %d  d_embed %d  div_val %d  n_token %d  tgt_len %d\n", c.NLayer, c.DModel, c.DEmbed, c.DivVal, c.NToken, c.TgtLen)
+		fmt.Fprintf(env.Stdout, "  n_head  %v\n  d_inner %v\n  cutoffs %v  tie_weight %v  tie_projs %v\n", c.NHead, c.DInner, c.Cutoffs, c.TieWeight, c.TieProjs)
+	case a.Flexi != nil:
+		fmt.Fprintf(env.Stdout, "  hidden_size %d (record)\n", a.Flexi.HiddenSize)
+		for i, l := range a.Flexi.Layers {
+			fmt.Fprintf(env.Stdout, "  layer %d: %s/%s heads %d ffn %d×%d\n", i, l.OpType, l.OpParam, l.Heads, l.NumFFN, l.FFNDim)
+		}
+	}
+	return nil
+}
+
+// progress is a one-line progress bar on stderr with rate and ETA, shown
+// only when the work is slow enough to need one.
+type progress struct {
+	w       *os.File
+	label   string
+	total   int
+	enabled bool
+	start   nowFunc
+}
+
+type nowFunc func() float64
+
+func newProgress(w any, label string, total int, enabled bool) *progress {
+	f, _ := w.(*os.File)
+	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil}
+	p.start = elapsedSince()
+	return p
+}
+
+func (p *progress) update(done int) {
+	if !p.enabled {
+		return
+	}
+	el := p.start()
+	eta := 0.0
+	if done > 0 {
+		eta = el / float64(done) * float64(p.total-done)
+	}
+	fmt.Fprintf(p.w, "\r%s %d/%d  %.1fs elapsed  ETA %.0fs   ", p.label, done, p.total, el, eta)
+}
+
+func (p *progress) finish() {
+	if p.enabled {
+		fmt.Fprintln(p.w)
+	}
+}
