@@ -1,0 +1,65 @@
+package stdlib_test
+
+import (
+	"testing"
+
+	"lpz/lang"
+	"lpz/stdlib"
+)
+
+func TestRulesFileLoads(t *testing.T) {
+	rs, err := stdlib.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Rewrites) < 20 || len(rs.Rejects) < 10 {
+		t.Fatalf("only %d rewrites and %d rejects", len(rs.Rewrites), len(rs.Rejects))
+	}
+	// Every rule's LHS and RHS have the same type on every input type the
+	// rule can apply to: a rewrite never changes a well-typed tree's type.
+	ck := &lang.Checker{Ops: stdlib.Default, Inputs: map[string]lang.Type{}}
+	types := []lang.Type{lang.ScalarType, lang.TensorType, lang.ListOf(lang.Scalar, "blocks"), lang.ListOf(lang.Tensor, "blocks")}
+	for _, r := range rs.Rewrites {
+		for _, ty := range types {
+			for _, v := range "xyz" {
+				ck.Inputs[string(v)] = ty
+			}
+			l, lerr := ck.CheckExpr(r.Lhs, "")
+			if lerr != nil {
+				continue
+			}
+			rr, rerr := ck.CheckExpr(r.Rhs, "")
+			if rerr != nil || rr.Type() != l.Type() {
+				t.Errorf("%s on %s: LHS %s, RHS %v %v", r, ty, l.Type(), rr, rerr)
+			}
+		}
+	}
+}
+
+func TestRulesCanonicalise(t *testing.T) {
+	rs, err := stdlib.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"sum(nsum(A))":                "sum(avg(A))",
+		"sum(log(softmax(fro(A))))":   "sum(logsoftmax(fro(A)))",
+		"sum(minmax(minmax(H)))":      "sum(minmax(H))",
+		"sum(abs(sq(-W)))":            "sum(sq(W))",
+		"sum(relu(abs(exp(G))))":      "sum(exp(G))",
+		"sum(softmax(logsoftmax(A)))": "sum(softmax(A))",
+	}
+	for in, want := range cases {
+		e, _ := lang.ParseExpr(in)
+		got, _, err := rs.Rewrite(e)
+		if err != nil || lang.Print(got) != want {
+			t.Errorf("%s: got %s (%v), want %s", in, lang.Print(got), err, want)
+		}
+	}
+	for _, in := range []string{"sum(log(-abs(A)))", "sum(sqrt(-sq(W)))", "sum(fro(A) - fro(A))"} {
+		e, _ := lang.ParseExpr(in)
+		if r, _ := rs.Rejected(e); r == nil {
+			t.Errorf("%s: not rejected", in)
+		}
+	}
+}
