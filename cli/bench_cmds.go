@@ -452,13 +452,14 @@ type progress struct {
 	total   int
 	enabled bool
 	start   nowFunc
+	last    float64 // elapsed seconds at the last redraw
 }
 
 type nowFunc func() float64
 
 func newProgress(w any, label string, total int, enabled bool) *progress {
 	f, _ := w.(*os.File)
-	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil}
+	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil && isTerminal(f)}
 	p.start = elapsedSince()
 	return p
 }
@@ -468,6 +469,10 @@ func (p *progress) update(done int) {
 		return
 	}
 	el := p.start()
+	if done < p.total && el-p.last < 0.2 {
+		return
+	}
+	p.last = el
 	eta := 0.0
 	if done > 0 {
 		eta = el / float64(done) * float64(p.total-done)

@@ -260,7 +260,7 @@ func runOps(env *Env, args []string) error {
 	if *md {
 		fmt.Fprintln(env.Stdout, "| op | aliases | class | definition | doc | cost |\n|---|---|---|---|---|---|")
 		for _, op := range stdlib.Default.Ops() {
-			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s | %s | %s | %d |\n", op.Name, strings.Join(op.Aliases, ", "), op.Class, op.Def, op.Doc, op.Cost)
+			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s | %s | %s | %d |\n", op.Name, strings.Join(op.Aliases, ", "), op.Class, mdEscape(op.Def), mdEscape(op.Doc), op.Cost)
 		}
 		fmt.Fprintln(env.Stdout, "\n| input | type | what |\n|---|---|---|")
 		for _, c := range stdlib.Channels {
@@ -382,3 +382,5 @@ func canonical(s *lang.Stmt) *lang.Stmt {
 	c.Expr, c.Rhs = fix(s.Expr), fix(s.Rhs)
 	return &c
 }
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
