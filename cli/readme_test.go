@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReadmeExamples runs every example of README.md: in ```console blocks
+// each "$ lpz ARGS" line is run from the repository root and must print the
+// lines below it; in ```lpz-repl blocks, "lpz> " lines are fed to one REPL
+// session whose output must be the other lines. Examples that read
+// ../shared/bench need the data beside the clone, as in CI.
+func TestReadmeExamples(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(".."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	blocks := 0
+	for _, blk := range fencedBlocks(string(b)) {
+		switch blk.lang {
+		case "console":
+			blocks++
+			runConsoleBlock(t, blk.lines)
+		case "lpz-repl":
+			blocks++
+			runReplBlock(t, blk.lines)
+		}
+	}
+	if blocks < 3 {
+		t.Fatalf("README has only %d tested example blocks", blocks)
+	}
+}
+
+type block struct {
+	lang  string
+	lines []string
+}
+
+func fencedBlocks(md string) []block {
+	var out []block
+	var cur *block
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "```") {
+			if cur == nil {
+				cur = &block{lang: strings.TrimSpace(strings.TrimPrefix(line, "```"))}
+			} else {
+				out = append(out, *cur)
+				cur = nil
+			}
+			continue
+		}
+		if cur != nil {
+			cur.lines = append(cur.lines, line)
+		}
+	}
+	return out
+}
+
+func runConsoleBlock(t *testing.T, lines []string) {
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "$ ") {
+			continue
+		}
+		cmd := strings.TrimPrefix(lines[i], "$ ")
+		var want []string
+		for j := i + 1; j < len(lines) && !strings.HasPrefix(lines[j], "$ "); j++ {
+			want = append(want, lines[j])
+		}
+		args := shellSplit(cmd)
+		if len(args) == 0 || args[0] != "lpz" {
+			continue // e.g. go build: not an lpz example
+		}
+		out, errs, _ := lpz(t, "", args[1:]...)
+		got := strings.TrimRight(out+errs, "\n")
+		if got != strings.TrimRight(strings.Join(want, "\n"), "\n") {
+			t.Errorf("README example %q printed\n%s\nREADME says\n%s", cmd, got, strings.Join(want, "\n"))
+		}
+	}
+}
+
+func runReplBlock(t *testing.T, lines []string) {
+	var input, want []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "lpz> ") {
+			input = append(input, strings.TrimPrefix(l, "lpz> "))
+		} else if strings.HasPrefix(l, "...> ") {
+			input = append(input, strings.TrimPrefix(l, "...> "))
+		} else {
+			want = append(want, l)
+		}
+	}
+	out, _, _ := lpz(t, strings.Join(input, "\n")+"\n", "repl")
+	if strings.TrimRight(out, "\n") != strings.TrimRight(strings.Join(want, "\n"), "\n") {
+		t.Errorf("README REPL example printed\n%s\nREADME says\n%s", out, strings.Join(want, "\n"))
+	}
+}
+
+// shellSplit splits a command line with single and double quotes.
+func shellSplit(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inWord, quote := false, rune(0)
+	for _, c := range s {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(c)
+			}
+		case c == '\'' || c == '"':
+			quote, inWord = c, true
+		case c == ' ' || c == '\t':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}
