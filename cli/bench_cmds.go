@@ -58,7 +58,10 @@ type benchSession struct {
 	mode bench.FlexiMode
 	// capture provides channel inputs; nil when this build has no runtime
 	// for the benchmark's family.
-	capture captureFunc
+	capture  captureFunc
+	settings *captureSettings
+	capturer *capturer
+	mu       sync.Mutex
 }
 
 // captureFunc captures the named channels of one architecture.
@@ -112,16 +115,20 @@ func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []str
 	if len(need) == 0 {
 		return in, nil
 	}
+	bs.mu.Lock()
 	if bs.capture == nil {
 		if captureProvider == nil {
+			bs.mu.Unlock()
 			return nil, fmt.Errorf("the formula reads capture channel(s) %s, but this build has no model runtime for %s", strings.Join(need, ", "), bs.b.Family)
 		}
 		f, _, err := captureProvider(bs)
 		if err != nil {
+			bs.mu.Unlock()
 			return nil, err
 		}
 		bs.capture = f
 	}
+	bs.mu.Unlock()
 	captured, err := bs.capture(ctx, a, need)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.ID, err)
