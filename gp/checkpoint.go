@@ -1,0 +1,136 @@
+package gp
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"lpz/lang"
+)
+
+// Checkpoint is the resumable state of a search: the population, the set
+// of canonical hashes already seen, the counters, the history, the hall of
+// fame and the random generator's state. Resuming from it gives the same
+// final result as an uninterrupted run with the same configuration.
+type Checkpoint struct {
+	Version     int            `json:"version"`
+	Gen         int            `json:"gen"`
+	Seed        uint64         `json:"seed"`
+	Pop         int            `json:"pop"`
+	RNG         []byte         `json:"rng"`
+	Population  []Individual   `json:"population"`
+	Seen        []uint64       `json:"seen"`
+	Rejections  map[string]int `json:"rejections"`
+	Evaluations int            `json:"evaluations"`
+	Children    int            `json:"children"`
+	ArchEvals   int64          `json:"arch_evals"`
+	History     []GenStats     `json:"history"`
+	Hall        []Individual   `json:"hall"`
+}
+
+const checkpointVersion = 1
+
+func (s *search) save(path string, gen int) error {
+	rng, err := s.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	cp := Checkpoint{Version: checkpointVersion, Gen: gen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, RNG: rng,
+		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
+		Children: s.res.Children, ArchEvals: s.res.ArchEvals, History: s.res.History}
+	for k := range s.seen {
+		cp.Seen = append(cp.Seen, k)
+	}
+	sort.Slice(cp.Seen, func(i, j int) bool { return cp.Seen[i] < cp.Seen[j] })
+	for _, h := range hallOfFame(s.hof) {
+		cp.Hall = append(cp.Hall, h.Individual)
+	}
+	data, err := json.Marshal(&cp)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".checkpoint-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadCheckpoint reads a checkpoint file.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cp Checkpoint
+	if err := json.Unmarshal(data, &cp); err != nil {
+		return nil, fmt.Errorf("%s: not a search checkpoint: %v", path, err)
+	}
+	if cp.Version != checkpointVersion {
+		return nil, fmt.Errorf("%s: checkpoint version %d, this lpz reads %d", path, cp.Version, checkpointVersion)
+	}
+	return &cp, nil
+}
+
+// restore loads the state; it returns the first generation to run.
+func (s *search) restore(cp *Checkpoint) (int, error) {
+	if cp.Seed != s.cfg.Seed || cp.Pop != s.cfg.Pop {
+		return 0, fmt.Errorf("gp: the checkpoint is of a search with seed %d and population %d, not seed %d and population %d", cp.Seed, cp.Pop, s.cfg.Seed, s.cfg.Pop)
+	}
+	if err := s.pcg.UnmarshalBinary(cp.RNG); err != nil {
+		return 0, err
+	}
+	parse := func(ind Individual) (Individual, error) {
+		e, err := lang.ParseExpr(ind.Text)
+		if err != nil {
+			return ind, fmt.Errorf("gp: checkpoint formula %q: %v", ind.Text, err)
+		}
+		c, err := s.gen.Check(e)
+		if err != nil {
+			return ind, fmt.Errorf("gp: checkpoint formula %q: %v", ind.Text, err)
+		}
+		ind.Expr = c.Expr
+		ind.Key = Key(c.Expr)
+		return ind, nil
+	}
+	for _, ind := range cp.Population {
+		p, err := parse(ind)
+		if err != nil {
+			return 0, err
+		}
+		s.pop = append(s.pop, p)
+	}
+	if len(s.pop) == 0 {
+		return 0, fmt.Errorf("gp: the checkpoint has an empty population")
+	}
+	for _, ind := range cp.Hall {
+		h, err := parse(ind)
+		if err != nil {
+			return 0, err
+		}
+		s.hof[h.Complexity] = h
+	}
+	for _, k := range cp.Seen {
+		s.seen[k] = true
+	}
+	for k, v := range cp.Rejections {
+		s.res.Rejections[k] = v
+	}
+	s.res.Evaluations, s.res.Children, s.res.ArchEvals = cp.Evaluations, cp.Children, cp.ArchEvals
+	s.res.History = append(s.res.History, cp.History...)
+	s.res.Generations = cp.Gen
+	s.evals0 = cp.Evaluations
+	s.sortPop()
+	return cp.Gen + 1, nil
+}

@@ -1,0 +1,289 @@
+package gp
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"sync/atomic"
+
+	"lpz/interp"
+	"lpz/lang"
+	"lpz/stdlib"
+)
+
+// Arch is one architecture of a problem: its inputs (capture channels and
+// scalars), its ground truth and its stratum (for within-stratum ρ).
+type Arch struct {
+	ID      string
+	Inputs  interp.Inputs
+	Truth   float64
+	Stratum string
+}
+
+// Problem is what the search optimises: rank correlation of a proxy's
+// scores over Archs with their truth. It holds no models: everything is in
+// memory, so the engine is testable on synthetic data.
+type Problem struct {
+	Archs          []Arch
+	HigherIsBetter bool
+	Terminals      []stdlib.Channel
+}
+
+// Key is the hash of a canonical tree: FNV-1a 64 of its canonical text.
+func Key(e lang.Expr) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(lang.Print(e)))
+	return h.Sum64()
+}
+
+// evaluator scores candidates over a list of architectures, memoising the
+// per-architecture values of subtrees by canonical hash (children share
+// most of their parents' subtrees).
+type evaluator struct {
+	table   *stdlib.Table
+	archs   []Arch
+	workers int
+	memo    *memo // nil: no memoisation
+	progs   sync.Map
+
+	nodeEvals atomic.Int64 // op applications actually computed
+	bytesRead atomic.Int64 // bytes of op inputs read by computed nodes
+}
+
+type enode struct {
+	key  uint64
+	expr lang.Expr
+	op   string
+	args []*enode
+	ref  string
+	num  float64
+	lit  bool
+	typ  lang.Type
+}
+
+func (ev *evaluator) build(c *lang.Checked, e lang.Expr) *enode {
+	n := &enode{key: Key(e), expr: e, typ: c.Types[e]}
+	switch x := e.(type) {
+	case *lang.Call:
+		n.op = x.Op
+		for _, a := range x.Args {
+			n.args = append(n.args, ev.build(c, a))
+		}
+	case *lang.Ref:
+		n.ref = x.Name
+	case *lang.Num:
+		n.num = x.Value
+	case *lang.Lit:
+		n.lit = true
+	}
+	return n
+}
+
+// program returns the compiled one-op program op(a[, b]) for the argument
+// types of n, cached.
+func (ev *evaluator) program(n *enode) (*interp.Program, error) {
+	var src string
+	in := map[string]lang.Type{}
+	var key string
+	switch {
+	case n.lit:
+		src = lang.Print(n.expr)
+		key = src
+	default:
+		names := []string{"a", "b", "c", "d"}
+		src = n.op + "("
+		key = n.op
+		for i, a := range n.args {
+			if i > 0 {
+				src += ", "
+			}
+			src += names[i]
+			in[names[i]] = a.typ
+			key += "|" + a.typ.String()
+		}
+		src += ")"
+	}
+	if p, ok := ev.progs.Load(key); ok {
+		return p.(*interp.Program), nil
+	}
+	p, err := interp.CompileSource(src, in, ev.table)
+	if err != nil {
+		return nil, err
+	}
+	ev.progs.Store(key, p)
+	return p, nil
+}
+
+var argNames = []string{"a", "b", "c", "d"}
+
+// value computes node n on architecture i.
+func (ev *evaluator) value(ctx context.Context, n *enode, i int) (interp.Value, error) {
+	switch {
+	case n.ref != "":
+		v, ok := ev.archs[i].Inputs[n.ref]
+		if !ok {
+			return interp.Value{}, &interp.RuntimeError{Pos: n.expr.Position(), Expr: n.ref, Msg: fmt.Sprintf("input %s is not loaded for %s", n.ref, ev.archs[i].ID)}
+		}
+		return v, nil
+	case n.op == "" && !n.lit:
+		return interp.ScalarValue(n.num), nil
+	}
+	if ev.memo != nil {
+		if v, ok := ev.memo.get(n.key, i); ok {
+			return v, nil
+		}
+	}
+	p, err := ev.program(n)
+	if err != nil {
+		return interp.Value{}, err
+	}
+	in := interp.Inputs{}
+	var read int64
+	for j, a := range n.args {
+		v, err := ev.value(ctx, a, i)
+		if err != nil {
+			return interp.Value{}, err
+		}
+		in[argNames[j]] = v
+		read += v.Bytes()
+	}
+	v, err := interp.Host{Workers: 1}.Eval(ctx, p, in)
+	var nf *interp.NonFiniteError
+	if err != nil && !errors.As(err, &nf) {
+		return interp.Value{}, err
+	}
+	ev.nodeEvals.Add(1)
+	ev.bytesRead.Add(read)
+	if ev.memo != nil {
+		ev.memo.put(n.key, i, v)
+	}
+	return v, nil
+}
+
+// archError is the failure of a candidate on one architecture.
+type archError struct {
+	reason string
+	err    error
+}
+
+// scoreRange evaluates root on architectures [lo, hi) with the workers,
+// writing scores[i]; errs[i] is set for failures.
+func (ev *evaluator) scoreRange(ctx context.Context, root *enode, lo, hi int, scores []float64, errs []*archError) {
+	one := func(i int) {
+		v, err := ev.value(ctx, root, i)
+		switch {
+		case err != nil:
+			reason := "runtime"
+			if ctx.Err() != nil {
+				reason = "cancelled"
+			}
+			errs[i] = &archError{reason, err}
+		case v.Type.Kind != lang.Scalar:
+			errs[i] = &archError{"type", fmt.Errorf("%s is a %s, not a scalar", root.expr, v.Type)}
+		case !interp.IsFinite(v.Scalar):
+			errs[i] = &archError{"nonfinite", &interp.NonFiniteError{Value: v.Scalar, Expr: lang.Print(root.expr)}}
+		default:
+			scores[i] = v.Scalar
+		}
+	}
+	w := ev.workers
+	if w <= 1 || hi-lo < 2 {
+		for i := lo; i < hi; i++ {
+			one(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	next.Store(int64(lo))
+	for k := 0; k < min(w, hi-lo); k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= hi {
+					return
+				}
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// firstError is the failure of the first failing architecture in order.
+func firstError(errs []*archError, lo, hi int) *archError {
+	for i := lo; i < hi; i++ {
+		if errs[i] != nil {
+			return errs[i]
+		}
+	}
+	return nil
+}
+
+// memo is a bounded LRU of per-architecture subtree values.
+type memo struct {
+	mu     sync.Mutex
+	budget int64
+	used   int64
+	lru    *list.List
+	items  map[memoKey]*list.Element
+	hits   atomic.Int64
+	misses atomic.Int64
+}
+
+type memoKey struct {
+	key  uint64
+	arch int32
+}
+
+type memoItem struct {
+	k    memoKey
+	v    interp.Value
+	size int64
+}
+
+func newMemo(budget int64) *memo {
+	return &memo{budget: budget, lru: list.New(), items: map[memoKey]*list.Element{}}
+}
+
+func (m *memo) get(key uint64, arch int) (interp.Value, bool) {
+	m.mu.Lock()
+	el, ok := m.items[memoKey{key, int32(arch)}]
+	if ok {
+		m.lru.MoveToFront(el)
+	}
+	m.mu.Unlock()
+	if !ok {
+		m.misses.Add(1)
+		return interp.Value{}, false
+	}
+	m.hits.Add(1)
+	return el.Value.(*memoItem).v, true
+}
+
+func (m *memo) put(key uint64, arch int, v interp.Value) {
+	size := v.Bytes() + 128
+	if size > m.budget/4 {
+		return
+	}
+	k := memoKey{key, int32(arch)}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.items[k]; ok {
+		return
+	}
+	m.items[k] = m.lru.PushFront(&memoItem{k, v, size})
+	m.used += size
+	for m.used > m.budget {
+		el := m.lru.Back()
+		it := el.Value.(*memoItem)
+		m.lru.Remove(el)
+		delete(m.items, it.k)
+		m.used -= it.size
+	}
+}

@@ -1,0 +1,339 @@
+package gp
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"lpz/interp"
+	"lpz/lang"
+	"lpz/rank"
+	"lpz/stdlib"
+	"lpz/tensor"
+)
+
+func testTerminals() []stdlib.Channel {
+	var out []stdlib.Channel
+	for _, n := range []string{"A", "H", "W", "G", "J", "params", "layers"} {
+		c, _ := stdlib.LookupChannel(n)
+		out = append(out, c)
+	}
+	return out
+}
+
+// synthetic builds n architectures whose truth is a known function of their
+// inputs: log Σ W² (up to small noise), with A, H, G, J unrelated noise of
+// per-architecture scale.
+func synthetic(n int, seed uint64) *Problem {
+	r := rand.New(rand.NewPCG(seed, 7))
+	mk := func(scale float64, shape ...int) *tensor.Tensor {
+		t := tensor.New(shape...)
+		for i := range t.Data {
+			t.Data[i] = float32(r.NormFloat64() * scale)
+		}
+		return t
+	}
+	p := &Problem{HigherIsBetter: true, Terminals: testTerminals()}
+	for i := 0; i < n; i++ {
+		layers := 2 + r.IntN(3)
+		ws, as, hs, gs := 0.5+r.Float64()*1.5, 0.5+r.Float64(), 0.5+r.Float64(), 0.5+r.Float64()
+		var A, H, W, G []*tensor.Tensor
+		for l := 0; l < layers; l++ {
+			A = append(A, mk(as, 2, 4, 8))
+			H = append(H, mk(hs, 2, 4, 4))
+			W = append(W, mk(ws, 4, 8), mk(ws, 8, 4))
+			G = append(G, mk(gs, 4, 8), mk(gs, 8, 4))
+		}
+		in := interp.Inputs{
+			"A":      interp.TensorList(stdlib.FamilyBlocks, nil, A),
+			"H":      interp.TensorList(stdlib.FamilyBlocks, nil, H),
+			"W":      interp.TensorList(stdlib.FamilyWeights, nil, W),
+			"G":      interp.TensorList(stdlib.FamilyWeights, nil, G),
+			"J":      interp.TensorList(stdlib.FamilyInput, nil, []*tensor.Tensor{mk(1, 2, 4, 4)}),
+			"params": interp.ScalarValue(float64(1000 * layers)),
+			"layers": interp.ScalarValue(float64(layers)),
+		}
+		var sq float64
+		for _, w := range W {
+			for _, v := range w.Data {
+				sq += float64(v) * float64(v)
+			}
+		}
+		p.Archs = append(p.Archs, Arch{ID: string(rune('a' + i%26)), Inputs: in, Truth: math.Log(sq) + 0.01*r.NormFloat64(), Stratum: "s"})
+	}
+	return p
+}
+
+func TestGenerateWellTyped(t *testing.T) {
+	for _, shape := range []Shape{Paper, Free} {
+		g, err := NewGenerator(stdlib.Default, testTerminals(), shape, 2, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		aggregated := 0
+		for i := 0; i < 1000; i++ {
+			e := g.Random(r)
+			c, err := g.Check(e)
+			if err != nil {
+				t.Fatalf("shape %d: %s: %v", shape, lang.Print(e), err)
+			}
+			if c.Type() != lang.ScalarType {
+				t.Fatalf("%s has type %s", lang.Print(e), c.Type())
+			}
+			roundTrip(t, e)
+			if call, ok := e.(*lang.Call); ok && call.Op != "sum" {
+				aggregated++ // g(sum(..), sum(..)) of two families
+			}
+		}
+		if shape == Paper && aggregated == 0 {
+			t.Errorf("never combined two families through aggregation")
+		}
+	}
+}
+
+func roundTrip(t *testing.T, e lang.Expr) {
+	t.Helper()
+	text := lang.Print(e)
+	back, err := lang.ParseExpr(text)
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", text, err)
+	}
+	if !lang.Equal(back, e) || lang.Print(back) != text {
+		t.Fatalf("%s does not round-trip (%s)", text, lang.Print(back))
+	}
+}
+
+func TestCrossoverMutationRoundTrip(t *testing.T) {
+	g, _ := NewGenerator(stdlib.Default, testTerminals(), Paper, 2, 4)
+	r := rand.New(rand.NewPCG(3, 4))
+	changed := 0
+	for i := 0; i < 500; i++ {
+		a, b := g.Random(r), g.Random(r)
+		ta, tb := lang.Print(a), lang.Print(b)
+		child, ok := g.Crossover(r, a, b)
+		if ok {
+			if _, err := g.Check(child); err != nil {
+				t.Fatalf("crossover of %s and %s: %s: %v", ta, tb, lang.Print(child), err)
+			}
+			roundTrip(t, child)
+		}
+		m := g.Mutate(r, a)
+		c, err := g.Check(m)
+		if err != nil || c.Type() != lang.ScalarType {
+			t.Fatalf("mutation of %s: %s: %v", ta, lang.Print(m), err)
+		}
+		roundTrip(t, m)
+		if lang.Print(m) != ta {
+			changed++
+		}
+		if lang.Print(a) != ta || lang.Print(b) != tb {
+			t.Fatalf("parents modified")
+		}
+	}
+	if changed < 450 {
+		t.Errorf("only %d of 500 mutations changed the tree", changed)
+	}
+}
+
+func small(cfg Config) Config {
+	if cfg.Pop == 0 {
+		cfg.Pop = 20
+	}
+	if cfg.Gens == 0 {
+		cfg.Gens = 60
+	}
+	cfg.Cx, cfg.Mut = 0.5, 0.5
+	return cfg
+}
+
+func resultSig(r *Result) []any {
+	var pop []string
+	var rho []float64
+	for _, p := range r.Population {
+		pop = append(pop, p.Text)
+		rho = append(rho, p.Rho)
+	}
+	return []any{pop, rho, r.History, r.Generations}
+}
+
+func TestSyntheticFindsFormula(t *testing.T) {
+	p := synthetic(30, 1)
+	res, err := Run(context.Background(), p, small(Config{Pop: 30, Gens: 200, Seed: 42}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Best()
+	t.Logf("best %s ρ %.4f after %d evaluations; rejections %v; memo %d/%d", b.Text, b.Rho, res.Evaluations, res.Rejections, res.MemoHits, res.MemoHits+res.MemoMisses)
+	if b.Rho < 0.95 {
+		t.Fatalf("best ρ %.4f < 0.95", b.Rho)
+	}
+	// The reported ρ is that of the formula: recompute it independently.
+	scores := make([]float64, len(p.Archs))
+	truth := make([]float64, len(p.Archs))
+	for i, a := range p.Archs {
+		prog, err := interp.CompileSource(b.Text, interp.InputTypes(a.Inputs), stdlib.Default)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := interp.Host{}.Eval(context.Background(), prog, a.Inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores[i], truth[i] = v.Scalar, a.Truth
+	}
+	rho, _, _ := rank.Correlate(scores, truth, true)
+	if math.Abs(rho-b.Rho) > 1e-12 {
+		t.Fatalf("reported ρ %v, recomputed %v", b.Rho, rho)
+	}
+	if len(res.HallOfFame) == 0 || !res.HallOfFame[0].Pareto {
+		t.Fatalf("hall of fame %v", res.HallOfFame)
+	}
+}
+
+func TestDeterminismAcrossSettings(t *testing.T) {
+	p := synthetic(24, 2)
+	base, err := Run(context.Background(), p, small(Config{Seed: 7, Gens: 150, Early: false}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := resultSig(base)
+	cases := map[string]Config{
+		"workers2": small(Config{Seed: 7, Gens: 150, Workers: 2}),
+		"early":    small(Config{Seed: 7, Gens: 150, Early: true}),
+		"nomemo":   small(Config{Seed: 7, Gens: 150, MemoBytes: -1}),
+		"tinymemo": small(Config{Seed: 7, Gens: 150, MemoBytes: 64 << 10, Workers: 2, Early: true}),
+	}
+	for name, cfg := range cases {
+		res, err := Run(context.Background(), p, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resultSig(res); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: result differs from workers 1, no early rejection: best %v vs %v", name, res.Best(), base.Best())
+		}
+		t.Logf("%s: evaluations %d, early rejections %d, memo hits %d misses %d", name, res.Evaluations, res.Rejections["early"], res.MemoHits, res.MemoMisses)
+	}
+}
+
+func TestCheckpointResume(t *testing.T) {
+	p := synthetic(20, 3)
+	path := filepath.Join(t.TempDir(), "cp.json")
+	full, err := Run(context.Background(), p, small(Config{Seed: 9}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := Run(context.Background(), p, small(Config{Seed: 9, Checkpoint: path, CheckpointEvery: 10, StopAfter: 25}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part.Stopped != "interrupted" {
+		t.Fatalf("stopped: %s", part.Stopped)
+	}
+	cp, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Gen != 20 {
+		t.Fatalf("checkpoint at generation %d, want 20", cp.Gen)
+	}
+	resumed, err := Run(context.Background(), p, small(Config{Seed: 9, Resume: cp}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(resultSig(resumed), resultSig(full)) {
+		t.Fatalf("resumed result differs:\n%v\n%v", resultSig(resumed), resultSig(full))
+	}
+	if resumed.Evaluations != full.Evaluations || !reflect.DeepEqual(resumed.Rejections, full.Rejections) {
+		t.Fatalf("counters differ: %d %v vs %d %v", resumed.Evaluations, resumed.Rejections, full.Evaluations, full.Rejections)
+	}
+	if _, err := Run(context.Background(), p, small(Config{Seed: 10, Resume: cp})); err == nil {
+		t.Fatal("resuming with another seed should fail")
+	}
+	os.Remove(path)
+}
+
+func TestRandomStrategyAndNoRPS(t *testing.T) {
+	p := synthetic(20, 4)
+	for _, cfg := range []Config{{Strategy: StrategyRandom, Seed: 1}, {NoRPS: true, Seed: 1}, {Shape: Free, Depth: 4, Seed: 1}} {
+		res, err := Run(context.Background(), p, small(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Generations != 60 || len(res.Population) != 20 {
+			t.Fatalf("%+v: %d generations, population %d", cfg, res.Generations, len(res.Population))
+		}
+	}
+}
+
+func TestPatience(t *testing.T) {
+	p := synthetic(20, 5)
+	res, err := Run(context.Background(), p, small(Config{Seed: 1, Gens: 400, Patience: 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != "patience" || res.Generations >= 400 {
+		t.Fatalf("stopped %s after %d", res.Stopped, res.Generations)
+	}
+}
+
+func TestSpearmanUpperBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 2000; trial++ {
+		n := 5 + r.IntN(40)
+		m := 2 + r.IntN(n-2)
+		truth := make([]float64, n)
+		scores := make([]float64, n)
+		corr := r.Float64()*2 - 1
+		for i := range truth {
+			truth[i] = r.NormFloat64()
+			scores[i] = corr*truth[i] + r.NormFloat64()*0.5
+		}
+		higher := r.IntN(2) == 0
+		ub, ok := spearmanUpperBound(scores[:m], truth, m, higher)
+		if !ok {
+			t.Fatalf("no bound without ties")
+		}
+		rho, _, _ := rank.Correlate(scores, truth, higher)
+		if rho > ub+1e-12 {
+			t.Fatalf("ρ %v above its bound %v (n %d m %d)", rho, ub, n, m)
+		}
+	}
+}
+
+func TestRejectionReasons(t *testing.T) {
+	p := synthetic(10, 6)
+	g, _ := NewGenerator(stdlib.Default, p.Terminals, Paper, 2, 4)
+	rules, _ := stdlib.Rules()
+	cfg := DefaultConfig()
+	s := &search{cfg: cfg, prob: p, gen: g, rules: rules, seen: map[uint64]bool{}, hof: map[int]Individual{},
+		res: &Result{Rejections: map[string]int{}}, ev: &evaluator{table: stdlib.Default, archs: p.Archs, workers: 1}}
+	for _, a := range p.Archs {
+		s.truth = append(s.truth, a.Truth)
+	}
+	cases := map[string]string{
+		"sum(log(-abs(W)))":        "rule",
+		"sum(fro(W) - fro(W))":     "rule",
+		"sum(A + W)":               "type",
+		"sum(exp(exp(exp(W))))":    "nonfinite",
+		"sum(softmax(fro(A)))":     "constant",
+		"layers * 0 + 1":           "constant",
+		"sum(fro(id(W)))":          "",
+		"sum(fro(W))":              "duplicate",
+		"sum(sq(sqrt(sq(sq(W)))))": "",
+	}
+	for _, src := range []string{"sum(log(-abs(W)))", "sum(fro(W) - fro(W))", "sum(A + W)", "sum(exp(exp(exp(W))))", "sum(softmax(fro(A)))", "layers * 0 + 1", "sum(fro(id(W)))", "sum(fro(W))", "sum(sq(sqrt(sq(sq(W)))))"} {
+		e, err := lang.ParseExpr(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, reason := s.consider(context.Background(), e, 1, math.Inf(-1))
+		if reason != cases[src] {
+			t.Errorf("%s: reason %q, want %q", src, reason, cases[src])
+		}
+	}
+}
