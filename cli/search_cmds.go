@@ -1,0 +1,781 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"lpz/bench"
+	"lpz/corpus"
+	"lpz/gp"
+	"lpz/interp"
+	"lpz/lang"
+	"lpz/rank"
+	"lpz/repl"
+	"lpz/stdlib"
+)
+
+func init() {
+	register(&command{"search", "evolve a proxy: lpz search --bench NAME [--pop 80 --gens 1000 --sample 50 --seed 42 …] (see lpz search -h)", runSearch})
+	register(&command{"simplify", "show the RPS rewrite rules at work: lpz simplify EXPR", runSimplify})
+	replExtensions = append(replExtensions, installSearchREPL)
+}
+
+func installSearchREPL(r *repl.REPL) {
+	r.Register(&repl.Command{
+		Name: "simplify",
+		Args: "EXPR",
+		Doc:  "apply the search's rewrite rules (stdlib/rules.lpz) to a fixpoint and show each step",
+		Run: func(ctx context.Context, r *repl.REPL, arg string) error {
+			return simplify(r.Out, strings.TrimSpace(arg))
+		},
+	})
+}
+
+// canonOps replaces operator aliases by canonical names (unknown names are
+// left as they are).
+func canonOps(e lang.Expr) lang.Expr {
+	e = lang.Clone(e)
+	lang.Walk(e, func(x lang.Expr) bool {
+		if c, ok := x.(*lang.Call); ok {
+			if op, ok := stdlib.Default.Lookup(c.Op); ok {
+				c.Op = op.Name
+			}
+		}
+		return true
+	})
+	return e
+}
+
+func simplify(w io.Writer, src string) error {
+	if src == "" {
+		return usagef("want an expression: simplify EXPR")
+	}
+	e, err := lang.ParseExpr(src)
+	if err != nil {
+		return err
+	}
+	rules, err := stdlib.Rules()
+	if err != nil {
+		return err
+	}
+	out, steps, err := rules.Rewrite(canonOps(e))
+	for _, s := range steps {
+		fmt.Fprintf(w, "  %s  =>  %s    [%s]\n", lang.Print(s.Before), lang.Print(s.After), s.Rule)
+	}
+	if err != nil {
+		return err
+	}
+	if len(steps) == 0 {
+		fmt.Fprintln(w, "  (no rule applies)")
+	}
+	fmt.Fprintln(w, lang.Print(out))
+	if r, at := rules.Rejected(out); r != nil {
+		fmt.Fprintf(w, "rejected: %s matches %s\n", r, lang.Print(at))
+	}
+	return nil
+}
+
+func runSimplify(env *Env, args []string) error {
+	fs := flag.NewFlagSet("simplify", flag.ContinueOnError)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one expression: lpz simplify EXPR")
+	}
+	return printed(env, simplify(env.Stdout, pos[0]))
+}
+
+// searchOpts are the parsed flags of lpz search.
+type searchOpts struct {
+	bench, data, fidelity, inputs string
+	sample                        int
+	cfg                           gp.Config
+	seed                          int64
+	jsonOut                       bool
+	plot                          string
+	seedFrom                      string
+	ablation                      string
+	seeds                         int
+	top                           int
+	resume                        string
+	quiet                         bool
+}
+
+func runSearch(env *Env, args []string) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	o := &searchOpts{}
+	d := gp.DefaultConfig()
+	fs.StringVar(&o.bench, "bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
+	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	fs.StringVar(&o.inputs, "inputs", strings.Join(listChannels(), ","), "terminals: comma-separated channel/scalar names")
+	fs.IntVar(&o.sample, "sample", 50, "architectures in the fitness sample (seeded by --seed)")
+	fs.IntVar(&o.cfg.Pop, "pop", d.Pop, "population size")
+	fs.IntVar(&o.cfg.Gens, "gens", d.Gens, "generations (one offspring each)")
+	fs.Float64Var(&o.cfg.Cx, "cx", d.Cx, "crossover probability")
+	fs.Float64Var(&o.cfg.Mut, "mut", d.Mut, "mutation probability")
+	fs.Float64Var(&o.cfg.Ratio, "ratio", d.Ratio, "parents are drawn from this top fraction")
+	fs.Int64Var(&o.seed, "seed", 42, "seed of the sample and of the search")
+	fs.IntVar(&o.cfg.Unary, "unary", d.Unary, "unary ops per branch of the paper's tree")
+	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
+	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
+	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
+	noEarly := fs.Bool("no-early", false, "no early rejection on the first half of the sample")
+	memoMB := fs.Int("memo-mb", 512, "memo budget for subtree values in MiB (0: off)")
+	fs.IntVar(&o.cfg.Workers, "workers", 1, "architectures evaluated in parallel (results do not depend on it)")
+	fs.StringVar(&o.cfg.Checkpoint, "checkpoint", "", "write the search state to this file")
+	fs.IntVar(&o.cfg.CheckpointEvery, "checkpoint-every", 50, "with --checkpoint: every K generations")
+	fs.StringVar(&o.resume, "resume", "", "resume from a checkpoint file (same flags as the interrupted run)")
+	fs.IntVar(&o.cfg.Patience, "patience", 0, "stop after this many generations without improvement (0: never)")
+	fs.DurationVar(&o.cfg.TimeLimit, "time-limit", 0, "stop after this wall time (e.g. 10m)")
+	fs.StringVar(&o.seedFrom, "seed-from", "", "seed the initial population: corpus (the embedded corpus/*.lpz) or FILE.lpz")
+	fs.BoolVar(&o.jsonOut, "json", false, "machine-readable results")
+	fs.StringVar(&o.plot, "plot", "", "write best/median ρ per generation to this PNG (and the winner vs truth to NAME-winner.png)")
+	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: pop | unary | strategy | rps")
+	fs.IntVar(&o.seeds, "seeds", 3, "with --ablation: number of seeds (seed, seed+1, …)")
+	fs.IntVar(&o.top, "top", 5, "best formulas of the final population evaluated on all architectures")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
+	addCaptureFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("lpz search takes no positional arguments (got %q)", pos[0])
+	}
+	if o.cfg.Strategy != gp.StrategyGP && o.cfg.Strategy != gp.StrategyRandom {
+		return usagef("--strategy wants gp or random, got %q", o.cfg.Strategy)
+	}
+	if o.cfg.Depth > 0 {
+		o.cfg.Shape = gp.Free
+	}
+	o.cfg.NoRPS = *noRPS
+	o.cfg.Early = !*noEarly
+	o.cfg.MemoBytes = int64(*memoMB) << 20
+	if *memoMB <= 0 {
+		o.cfg.MemoBytes = -1
+	}
+	o.cfg.Seed = uint64(o.seed)
+	bs, err := openBench(o.bench, o.data, o.fidelity)
+	if err != nil {
+		return err
+	}
+	bs.captureFlags(fs)
+	terms, err := parseTerminals(o.inputs)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	sample, err := buildProblem(ctx, bs, bench.Sample(bs.b, o.sample, o.seed), terms)
+	if err != nil {
+		return err
+	}
+	if o.seedFrom != "" {
+		if o.cfg.Seeds, err = seedFormulas(o.seedFrom, terms); err != nil {
+			return err
+		}
+	}
+	if o.ablation != "" {
+		return runAblation(ctx, env, o, bs, sample)
+	}
+	if o.resume != "" {
+		if o.cfg.Resume, err = gp.LoadCheckpoint(o.resume); err != nil {
+			return err
+		}
+	}
+	bar := newSearchBar(env.Stderr, !o.quiet && !o.jsonOut)
+	o.cfg.Progress = bar.update
+	res, err := gp.Run(ctx, sample, o.cfg)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	rep, err := finalReport(ctx, bs, o, sample, res, terms)
+	if err != nil {
+		return err
+	}
+	if o.plot != "" {
+		if err := plotHistory(o.plot, []string{"best ρ", "median ρ"}, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
+			return err
+		}
+		if w := rep.Winner; w.fullScores != nil {
+			png := strings.TrimSuffix(o.plot, ".png") + "-winner.png"
+			s, t := validPairs(w.fullScores, w.fullTruth)
+			if err := rank.ScatterPlotLabeled(png, s, t, w.Formula+" on "+bs.b.Name, "proxy", bs.b.TruthName); err != nil {
+				return err
+			}
+		}
+	}
+	if o.jsonOut {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, string(b))
+		return nil
+	}
+	rep.text(env.Stdout)
+	return nil
+}
+
+func validPairs(s, t []float64) ([]float64, []float64) {
+	var a, b []float64
+	for i := range s {
+		if !math.IsNaN(s[i]) {
+			a, b = append(a, s[i]), append(b, t[i])
+		}
+	}
+	return a, b
+}
+
+// parseTerminals resolves --inputs against the channel table.
+func parseTerminals(s string) ([]stdlib.Channel, error) {
+	var out []stdlib.Channel
+	seen := map[string]bool{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		c, ok := stdlib.LookupChannel(name)
+		if !ok {
+			var all []string
+			for _, c := range stdlib.Channels {
+				all = append(all, c.Name)
+			}
+			return nil, usagef("--inputs: unknown input %q (known: %s)", name, strings.Join(all, ", "))
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, usagef("--inputs names no terminal")
+	}
+	return out, nil
+}
+
+// buildProblem gets the inputs of archs (capturing channels through the
+// runtime when the terminals need them).
+func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, terms []stdlib.Channel) (*gp.Problem, error) {
+	var channels []string
+	for _, t := range terms {
+		channels = append(channels, t.Name)
+	}
+	p := &gp.Problem{HigherIsBetter: bs.b.HigherIsBetter, Terminals: terms}
+	for _, a := range archs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in, err := bs.inputs(ctx, a, channels)
+		if err != nil {
+			return nil, err
+		}
+		keep := interp.Inputs{}
+		for _, c := range channels {
+			if v, ok := in[c]; ok {
+				keep[c] = v
+			}
+		}
+		p.Archs = append(p.Archs, gp.Arch{ID: a.ID, Inputs: keep, Truth: a.Truth, Stratum: bench.StratumOf(a)})
+	}
+	return p, nil
+}
+
+// seedFormulas reads proxy statements (lets inlined) from the corpus or a
+// file, keeping those that only read the terminals.
+func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
+	files := map[string]string{}
+	var names []string
+	if from == "corpus" {
+		files, names = corpus.Files()
+	} else {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return nil, err
+		}
+		files[from], names = string(b), []string{from}
+	}
+	inputs := map[string]lang.Type{}
+	for _, t := range terms {
+		inputs[t.Name] = t.Type
+	}
+	ck := &lang.Checker{Ops: stdlib.Default, Inputs: inputs}
+	var out []lang.Expr
+	for _, name := range names {
+		prog, err := lang.Parse(name, files[name])
+		if err != nil {
+			return nil, err
+		}
+		lets := map[string]lang.Expr{}
+		for _, s := range prog.Stmts {
+			if s.Kind != lang.LetStmt && s.Kind != lang.ProxyStmt {
+				continue
+			}
+			e := inline(s.Expr, lets)
+			lets[s.Name] = e
+			if s.Kind != lang.ProxyStmt {
+				continue
+			}
+			if c, err := ck.CheckExpr(e, ""); err == nil && c.Type().Kind == lang.Scalar {
+				out = append(out, c.Expr)
+			}
+		}
+	}
+	return out, nil
+}
+
+func inline(e lang.Expr, lets map[string]lang.Expr) lang.Expr {
+	switch x := e.(type) {
+	case *lang.Ref:
+		if v, ok := lets[x.Name]; ok {
+			return lang.Clone(v)
+		}
+	case *lang.Call:
+		c := &lang.Call{Op: x.Op, Pos: x.Pos, Args: make([]lang.Expr, len(x.Args))}
+		for i, a := range x.Args {
+			c.Args[i] = inline(a, lets)
+		}
+		return c
+	}
+	return lang.Clone(e)
+}
+
+// formulaReport is one formula with its numbers on the sample and on all
+// architectures.
+type formulaReport struct {
+	Formula    string         `json:"formula"`
+	Latex      string         `json:"latex"`
+	Complexity int            `json:"complexity"`
+	Sample     gp.Assessment  `json:"sample"`
+	All        *gp.Assessment `json:"all,omitempty"`
+	Pareto     bool           `json:"pareto,omitempty"`
+	fullScores []float64
+	fullTruth  []float64
+}
+
+type searchReport struct {
+	Benchmark   string          `json:"benchmark"`
+	Truth       string          `json:"truth"`
+	Higher      bool            `json:"higher_is_better"`
+	Backend     string          `json:"backend"`
+	Capture     string          `json:"capture,omitempty"`
+	Seed        int64           `json:"seed"`
+	SampleN     int             `json:"sample"`
+	AllN        int             `json:"all"`
+	Terminals   []string        `json:"terminals"`
+	Config      map[string]any  `json:"config"`
+	Winner      formulaReport   `json:"winner"`
+	Top         []formulaReport `json:"top"`
+	Pareto      []formulaReport `json:"pareto_front"`
+	Evaluations int             `json:"evaluations"`
+	Children    int             `json:"children"`
+	Generations int             `json:"generations"`
+	Stopped     string          `json:"stopped"`
+	Rejections  map[string]int  `json:"rejections"`
+	Seconds     float64         `json:"seconds"`
+	EvalsPerSec float64         `json:"evals_per_sec"`
+	MemoHitRate float64         `json:"memo_hit_rate"`
+	History     []gp.GenStats   `json:"history"`
+}
+
+func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *gp.Problem, res *gp.Result, terms []stdlib.Channel) (*searchReport, error) {
+	rep := &searchReport{Benchmark: bs.b.Name, Truth: bs.b.TruthName, Higher: bs.b.HigherIsBetter, Backend: "host", Seed: o.seed,
+		SampleN: len(sample.Archs), AllN: len(bs.b.Archs), Evaluations: res.Evaluations, Children: res.Children,
+		Generations: res.Generations, Stopped: res.Stopped, Rejections: res.Rejections, Seconds: res.Elapsed.Seconds(), History: res.History}
+	for _, t := range terms {
+		rep.Terminals = append(rep.Terminals, t.Name)
+	}
+	if b, c := bs.captureDescription(); b != "" && needsCaptureNames(rep.Terminals) {
+		rep.Backend, rep.Capture = "host evaluation; capture "+b, c
+	}
+	rep.Config = map[string]any{"pop": o.cfg.Pop, "gens": o.cfg.Gens, "cx": o.cfg.Cx, "mut": o.cfg.Mut, "ratio": o.cfg.Ratio,
+		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
+	if res.Elapsed > 0 {
+		rep.EvalsPerSec = float64(res.Evaluations) / res.Elapsed.Seconds()
+	}
+	if n := res.MemoHits + res.MemoMisses; n > 0 {
+		rep.MemoHitRate = float64(res.MemoHits) / float64(n)
+	}
+	// Formulas to assess on every architecture: the top of the population
+	// and the Pareto front of the hall of fame.
+	var forms []formulaReport
+	var exprs []lang.Expr
+	add := func(ind gp.Individual, pareto bool) {
+		for i := range forms {
+			if forms[i].Formula == ind.Text {
+				forms[i].Pareto = forms[i].Pareto || pareto
+				return
+			}
+		}
+		sa, _, err := gp.AssessProblem(ctx, sample, ind.Expr)
+		if err != nil {
+			return
+		}
+		forms = append(forms, formulaReport{Formula: ind.Text, Latex: lang.Latex(ind.Expr, stdlib.Default), Complexity: ind.Complexity, Sample: sa, Pareto: pareto})
+		exprs = append(exprs, ind.Expr)
+	}
+	for i, ind := range res.Population {
+		if i >= max(1, o.top) {
+			break
+		}
+		add(ind, false)
+	}
+	ntop := len(forms)
+	for _, h := range gp.Pareto(res.HallOfFame) {
+		add(h.Individual, true)
+	}
+	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	for i := range forms {
+		a := all[i]
+		forms[i].All = &a.Assessment
+		forms[i].fullScores, forms[i].fullTruth = a.scores, a.truth
+	}
+	rep.Winner = forms[0]
+	rep.Top = forms[:ntop]
+	for _, f := range forms {
+		if f.Pareto {
+			rep.Pareto = append(rep.Pareto, f)
+		}
+	}
+	sort.Slice(rep.Pareto, func(i, j int) bool { return rep.Pareto[i].Complexity < rep.Pareto[j].Complexity })
+	return rep, nil
+}
+
+func needsCaptureNames(names []string) bool {
+	for _, n := range names {
+		if c, ok := stdlib.LookupChannel(n); ok && c.Type.IsList() {
+			return true
+		}
+	}
+	return false
+}
+
+type fullAssessment struct {
+	gp.Assessment
+	scores, truth []float64
+}
+
+// assessAll evaluates formulas on every architecture of the benchmark,
+// getting each architecture's inputs once (streaming: captures are not all
+// held in memory).
+func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms []stdlib.Channel, workers int) ([]fullAssessment, error) {
+	p := &gp.Problem{Terminals: terms}
+	progs := make([]*interp.Program, len(exprs))
+	for i, e := range exprs {
+		var err error
+		if progs[i], err = p.Compile(e); err != nil {
+			return nil, err
+		}
+	}
+	var channels []string
+	for _, t := range terms {
+		channels = append(channels, t.Name)
+	}
+	archs := bs.b.Archs
+	scores := make([][]float64, len(exprs))
+	for i := range scores {
+		scores[i] = make([]float64, len(archs))
+	}
+	errs := make([]error, len(archs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < max(1, workers); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				in, err := bs.inputs(ctx, archs[j], channels)
+				if err != nil {
+					errs[j] = err
+					continue
+				}
+				for i, prog := range progs {
+					scores[i][j], _ = gp.Score(ctx, prog, in)
+				}
+			}
+		}()
+	}
+	for j := range archs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	truth := bs.b.Truths()
+	strata := bench.Strata(bs.b)
+	out := make([]fullAssessment, len(exprs))
+	for i := range exprs {
+		out[i] = fullAssessment{gp.Assess(scores[i], truth, strata, bs.b.HigherIsBetter), scores[i], truth}
+	}
+	return out, nil
+}
+
+func fmtRho(x float64) string {
+	if math.IsNaN(x) {
+		return "undefined"
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+func (r *searchReport) text(w io.Writer) {
+	dir := "higher is better"
+	if !r.Higher {
+		dir = "lower is better"
+	}
+	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, dir, r.Seed, r.Backend)
+	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, unary %v, strategy %v, RPS %v; fitness ρ on a sample of %d\n",
+		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], r.SampleN)
+	var reasons []string
+	for k, v := range r.Rejections {
+		reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(reasons)
+	fmt.Fprintf(w, "%d generations (stopped: %s), %d evaluations of %d children in %.2fs (%.0f evaluations/s); memo hit rate %.1f%%\n",
+		r.Generations, r.Stopped, r.Evaluations, r.Children, r.Seconds, r.EvalsPerSec, 100*r.MemoHitRate)
+	fmt.Fprintf(w, "rejected: %s\n\n", strings.Join(reasons, ", "))
+	wn := r.Winner
+	fmt.Fprintf(w, "winner:      proxy searched = %s\n", wn.Formula)
+	fmt.Fprintf(w, "latex:       %s\n", wn.Latex)
+	fmt.Fprintf(w, "complexity:  %d\n", wn.Complexity)
+	fmt.Fprintf(w, "sample (%d): ρ %s  τ %s\n", wn.Sample.N, fmtRho(wn.Sample.Rho), fmtRho(wn.Sample.Tau))
+	if a := wn.All; a != nil {
+		fmt.Fprintf(w, "all (%d):   ρ %s  τ %s  within-stratum ρ %s (%d strata)", a.N, fmtRho(a.Rho), fmtRho(a.Tau), fmtRho(a.Within), a.Strata)
+		if a.Invalid > 0 {
+			fmt.Fprintf(w, "; %d invalid", a.Invalid)
+		}
+		fmt.Fprintln(w)
+	}
+	table := func(title string, fs []formulaReport) {
+		fmt.Fprintf(w, "\n%s\n  %4s  %8s  %8s  %8s  %s\n", title, "cplx", "ρ sample", "ρ all", "ρ within", "formula")
+		for _, f := range fs {
+			all, within := math.NaN(), math.NaN()
+			if f.All != nil {
+				all, within = f.All.Rho, f.All.Within
+			}
+			fmt.Fprintf(w, "  %4d  %8s  %8s  %8s  %s\n", f.Complexity, fmtRho(f.Sample.Rho), fmtRho(all), fmtRho(within), f.Formula)
+		}
+	}
+	table("top of the final population:", r.Top)
+	table("Pareto front (best sample ρ per complexity):", r.Pareto)
+}
+
+// searchBar is the one-line progress display on stderr.
+type searchBar struct {
+	w    *os.File
+	last time.Time
+	on   bool
+	mu   sync.Mutex
+}
+
+func newSearchBar(w io.Writer, enabled bool) *searchBar {
+	f, _ := w.(*os.File)
+	return &searchBar{w: f, on: enabled && f != nil && isTerminal(f)}
+}
+
+func (b *searchBar) update(p gp.Progress) {
+	if !b.on {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.last) < 100*time.Millisecond && p.Gen != p.Gens {
+		return
+	}
+	b.last = time.Now()
+	fmt.Fprintf(b.w, "\r\033[Kgen %d/%d  best ρ %.4f  %d evals (%.0f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Rho, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
+}
+
+func (b *searchBar) finish() {
+	if b.on {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// plotHistory draws best and median ρ per generation of one or more runs.
+func plotHistory(path string, labels []string, runs [][]gp.GenStats, title string) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "generation"
+	p.Y.Label.Text = "Spearman ρ (sample)"
+	var lines []any
+	for k, h := range runs {
+		best := make(plotter.XYs, len(h))
+		med := make(plotter.XYs, len(h))
+		for i, g := range h {
+			best[i].X, best[i].Y = float64(g.Gen), g.Best
+			med[i].X, med[i].Y = float64(g.Gen), g.Median
+		}
+		if len(runs) == 1 {
+			lines = append(lines, labels[0], best, labels[1], med)
+		} else {
+			lines = append(lines, labels[k], best)
+		}
+	}
+	if err := plotutil.AddLines(p, lines...); err != nil {
+		return err
+	}
+	p.Legend.Top = false
+	p.Legend.Left = false
+	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}
+
+// runAblation runs one of the paper's ablations over several seeds and
+// prints a table (sample and full ρ of each run's winner).
+func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
+	type setting struct {
+		name string
+		cfg  gp.Config
+	}
+	base := o.cfg
+	var settings []setting
+	switch o.ablation {
+	case "pop":
+		for _, n := range []int{80, 100, 200} {
+			c := base
+			c.Pop = n
+			settings = append(settings, setting{fmt.Sprintf("pop %d", n), c})
+		}
+	case "unary":
+		for n := 2; n <= 5; n++ {
+			c := base
+			c.Unary = n
+			settings = append(settings, setting{fmt.Sprintf("unary %d", n), c})
+		}
+	case "strategy":
+		for _, s := range []string{gp.StrategyGP, gp.StrategyRandom} {
+			c := base
+			c.Strategy = s
+			settings = append(settings, setting{"strategy " + s, c})
+		}
+	case "rps":
+		for _, no := range []bool{false, true} {
+			c := base
+			c.NoRPS = no
+			name := "rps"
+			if no {
+				name = "no-rps"
+			}
+			settings = append(settings, setting{name, c})
+		}
+	default:
+		return usagef("--ablation wants pop | unary | strategy | rps, got %q", o.ablation)
+	}
+	seeds := max(1, o.seeds)
+	type cell struct {
+		sample, all float64
+		evals       int
+		toBest      int // evaluations until the final best was found
+	}
+	cells := make([][]cell, len(settings))
+	var histories [][]gp.GenStats
+	var labels []string
+	for si, s := range settings {
+		for k := 0; k < seeds; k++ {
+			cfg := s.cfg
+			cfg.Seed = uint64(o.seed) + uint64(k)
+			cfg.Progress = nil
+			res, err := gp.Run(ctx, sample, cfg)
+			if err != nil {
+				return err
+			}
+			best := res.Best()
+			full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers)
+			if err != nil {
+				return err
+			}
+			toBest := res.Evaluations
+			for _, h := range res.History {
+				if h.Best >= best.Rho {
+					toBest = h.Evals
+					break
+				}
+			}
+			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest})
+			if k == 0 {
+				histories = append(histories, res.History)
+				labels = append(labels, s.name)
+			}
+			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, best.Rho, full[0].Rho, best.Text)
+		}
+	}
+	wins := make([]int, len(settings))
+	for k := 0; k < seeds; k++ {
+		bi := 0
+		for si := range settings {
+			if cells[si][k].sample > cells[bi][k].sample {
+				bi = si
+			}
+		}
+		wins[bi]++
+	}
+	fmt.Fprintf(env.Stdout, "ablation %s on %s, %d seeds from %d (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, len(sample.Archs), len(bs.b.Archs))
+	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "wins")
+	for si, s := range settings {
+		var a, b, e, tb []float64
+		for _, c := range cells[si] {
+			a, b, e, tb = append(a, c.sample), append(b, c.all), append(e, float64(c.evals)), append(tb, float64(c.toBest))
+		}
+		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %d/%d\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), wins[si], seeds)
+	}
+	if o.plot != "" {
+		return plotHistory(o.plot, labels, histories, fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed))
+	}
+	return nil
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+func meanSD(x []float64) string {
+	m := mean(x)
+	v := 0.0
+	for _, y := range x {
+		v += (y - m) * (y - m)
+	}
+	if len(x) > 1 {
+		v /= float64(len(x) - 1)
+	}
+	return fmt.Sprintf("%.4f ± %.4f", m, math.Sqrt(v))
+}

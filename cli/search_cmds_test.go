@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSimplifyCommand(t *testing.T) {
+	out, errs, code := lpz(t, "", "simplify", "sum(log(exp(sqrt(square(-(-A))))) + identity(fro(W)))")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	for _, want := range []string{"-(-A)  =>  A    [rule -(-x) -> x]", "[rule sqrt(sq(x)) -> abs(x)]", "\nsum(abs(A) + fro(W))\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	out, _, _ = lpz(t, "", "simplify", "sum(log(-abs(nsum(H))))")
+	if !strings.Contains(out, "rejected: reject log(-abs(_)) matches log(-abs(avg(H)))") {
+		t.Errorf("no rejection in\n%s", out)
+	}
+	if _, errs, code := lpz(t, "", "simplify", "sum(("); code != 1 || !strings.Contains(errs, "syntax error") {
+		t.Errorf("bad input: code %d %s", code, errs)
+	}
+	out, _, _ = lpz(t, ":simplify log(exp(id(A)))\n", "repl")
+	if !strings.Contains(out, "[rule id(x) -> x]") || !strings.Contains(out, "\nA\n") {
+		t.Errorf("REPL :simplify:\n%s", out)
+	}
+}
+
+func TestSearchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"search", "--bench", "gpt2-wt103", "--inputs", "nope", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--strategy", "anneal", "--data", sharedBench},
+		{"search", "extra", "--bench", "gpt2-wt103"},
+	} {
+		if _, _, code := lpz(t, "", args...); code != 2 {
+			t.Errorf("lpz %s: code %d, want 2", strings.Join(args, " "), code)
+		}
+	}
+}
+
+type searchJSON struct {
+	Winner struct {
+		Formula string
+		Sample  struct {
+			N   int
+			Rho float64
+		}
+		All struct {
+			N        int
+			Rho, Tau float64
+			Within   float64 `json:"within_stratum_rho"`
+		}
+	}
+	Evaluations int
+	Generations int
+	History     []struct {
+		Gen          int
+		Best, Median float64
+	}
+	Rejections map[string]int
+}
+
+func searchRun(t *testing.T, args ...string) searchJSON {
+	t.Helper()
+	base := []string{"search", "--bench", "gpt2-wt103", "--data", sharedBench, "--inputs", "params,dparams,layers,width", "--json"}
+	out, errs, code := lpz(t, "", append(base, args...)...)
+	if code != 0 {
+		t.Fatalf("lpz search %v: code %d\n%s", args, code, errs)
+	}
+	var r searchJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return r
+}
+
+// Scalar terminals only: the search runs without any model runtime.
+func TestSharedSearchScalars(t *testing.T) {
+	a := searchRun(t, "--gens", "300")
+	t.Logf("winner %s: sample ρ %.4f (n %d), all ρ %.4f τ %.4f within %.4f (n %d); %d evaluations; rejections %v",
+		a.Winner.Formula, a.Winner.Sample.Rho, a.Winner.Sample.N, a.Winner.All.Rho, a.Winner.All.Tau, a.Winner.All.Within, a.Winner.All.N, a.Evaluations, a.Rejections)
+	if a.Winner.Sample.N != 50 || a.Winner.All.N != 200 || a.Generations != 300 {
+		t.Fatalf("sample %d, all %d, generations %d", a.Winner.Sample.N, a.Winner.All.N, a.Generations)
+	}
+	if a.Winner.Sample.Rho < 0.95 {
+		t.Errorf("sample ρ %.4f", a.Winner.Sample.Rho)
+	}
+	b := searchRun(t, "--gens", "300", "--workers", "2", "--no-early")
+	if a.Winner.Formula != b.Winner.Formula || !reflect.DeepEqual(a.History, b.History) {
+		t.Errorf("--workers 2 --no-early differs: %s vs %s", b.Winner.Formula, a.Winner.Formula)
+	}
+	// Checkpoint at 200, resume to 300: the same result.
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	searchRun(t, "--gens", "200", "--checkpoint", cp, "--checkpoint-every", "100")
+	c := searchRun(t, "--gens", "300", "--resume", cp)
+	if a.Winner.Formula != c.Winner.Formula || !reflect.DeepEqual(a.History, c.History) || a.Evaluations != c.Evaluations {
+		t.Errorf("resumed run differs: %s vs %s", c.Winner.Formula, a.Winner.Formula)
+	}
+}
+
+func TestSharedSearchExtras(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "run.png")
+	base := []string{"search", "--bench", "gpt2-wt103", "--data", sharedBench, "--inputs", "params,dparams,layers,width", "--gens", "100", "--pop", "20"}
+	out, errs, code := lpz(t, "", append(base, "--plot", png, "--seed-from", "corpus", "--strategy", "random")...)
+	if code != 0 {
+		t.Fatalf("code %d\n%s", code, errs)
+	}
+	for _, want := range []string{"winner:      proxy searched = ", "latex:", "complexity:", "sample (50): ρ", "all (200):   ρ", "within-stratum ρ", "Pareto front"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	for _, f := range []string{png, filepath.Join(dir, "run-winner.png")} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	out, errs, code = lpz(t, "", append(base, "--ablation", "rps", "--seeds", "2", "--gens", "40")...)
+	if code != 0 || !strings.Contains(out, "ablation rps on gpt2-wt103, 2 seeds") || !strings.Contains(out, "no-rps") {
+		t.Errorf("ablation: code %d\n%s\n%s", code, out, errs)
+	}
+}
