@@ -213,6 +213,23 @@ func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs
 	return out, invalid, nil
 }
 
+// selectArchs picks the architectures of a command: listed ids, or a
+// seeded sample of n (0 = all) in benchmark order.
+func selectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arch, error) {
+	if ids == "" {
+		return bench.Sample(b, n, seed), nil
+	}
+	var out []bench.Arch
+	for _, id := range strings.Split(ids, ",") {
+		a, ok := b.Arch(strings.TrimSpace(id))
+		if !ok {
+			return nil, fmt.Errorf("benchmark %s has no architecture %q", b.Name, id)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 func parseArchs(s string) (int, error) {
 	if s == "" || s == "all" {
 		return 0, nil
@@ -229,6 +246,7 @@ func runRank(env *Env, args []string) error {
 	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	archs := fs.String("archs", "all", "all, or N to rank a seeded sample of N architectures")
+	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
 	seed := fs.Int64("seed", 42, "seed of the architecture sample")
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	plot := fs.String("plot", "", "write a scatter plot of proxy vs ground truth to this PNG")
@@ -253,7 +271,10 @@ func runRank(env *Env, args []string) error {
 		return err
 	}
 	bs.captureFlags(fs)
-	sample := bench.Sample(bs.b, n, *seed)
+	sample, err := selectArchs(bs.b, n, *seed, *ids)
+	if err != nil {
+		return err
+	}
 	var report *rank.Report
 	if *scoresFile != "" {
 		var scores map[string]float64
@@ -296,7 +317,7 @@ func runRank(env *Env, args []string) error {
 		}
 	}
 	report.Data = bs.data
-	if n > 0 && n < len(bs.b.Archs) {
+	if *ids == "" && n > 0 && n < len(bs.b.Archs) {
 		report.Seed = seed
 	}
 	if *plot != "" {

@@ -219,7 +219,7 @@ type captureKey struct {
 const allChannels = "A,G,H,J,S,W,dparams,params"
 
 func (c *capturer) key(a bench.Arch) captureKey {
-	k := captureKey{Format: "lpz-capture/1", Seed: c.s.seed, Batch: c.s.batch, Seq: c.s.seq, Tokens: c.batchSHA, Channels: allChannels}
+	k := captureKey{Format: "lpz-capture/2", Seed: c.s.seed, Batch: c.s.batch, Seq: c.s.seq, Tokens: c.batchSHA, Channels: allChannels}
 	k.Backend = c.s.backend
 	if k.Backend == "" {
 		k.Backend = os.Getenv(runtime.BackendEnvVar)
@@ -255,14 +255,14 @@ func (c *capturer) capture(ctx context.Context, a bench.Arch, channels []string)
 			c.stats.mu.Lock()
 			c.stats.cached++
 			c.stats.mu.Unlock()
-			return entryInputs(e), nil
+			return c.complete(a, entryInputs(e))
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cache != nil { // another goroutine may have captured it meanwhile
 		if e, ok, _ := c.cache.Get(key); ok {
-			return entryInputs(e), nil
+			return c.complete(a, entryInputs(e))
 		}
 	}
 	if c.backend == nil {
@@ -285,11 +285,34 @@ func (c *capturer) capture(ctx context.Context, a bench.Arch, channels []string)
 	c.stats.flops = append(c.stats.flops, cap.Timing.FLOPS())
 	c.stats.mu.Unlock()
 	if c.cache != nil {
-		if err := c.cache.Put(key, inputsEntry(cap.Inputs, a.ID)); err != nil {
+		stored := cap.Inputs
+		if a.GPT2 != nil {
+			// W is a pure function of (config, seed): rebuilt on load
+			// instead of stored, which halves every entry.
+			stored = interp.Inputs{}
+			for k, v := range cap.Inputs {
+				if k != "W" {
+					stored[k] = v
+				}
+			}
+		}
+		if err := c.cache.Put(key, inputsEntry(stored, a.ID)); err != nil {
 			return nil, fmt.Errorf("writing the cache: %w", err)
 		}
 	}
 	return cap.Inputs, nil
+}
+
+// complete restores what a cache entry leaves out (GPT-2 weights).
+func (c *capturer) complete(a bench.Arch, in interp.Inputs) (interp.Inputs, error) {
+	if _, ok := in["W"]; !ok && a.GPT2 != nil {
+		w, err := runtime.GPT2WeightList(*a.GPT2, c.s.seed)
+		if err != nil {
+			return nil, err
+		}
+		in["W"] = w
+	}
+	return in, nil
 }
 
 func (c *capturer) run(a bench.Arch) (*runtime.Capture, error) {
@@ -341,6 +364,7 @@ func runCapture(env *Env, args []string) error {
 	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	archs := fs.String("archs", "all", "all, or a seeded sample of N")
+	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
 	seed := fs.Int64("seed", 42, "seed of the architecture sample")
 	shard := fs.String("shard", "", "i/n: capture only the i-th of n deterministic shards (0-based), e.g. for a Kubernetes Indexed Job or a Slurm array")
 	workers := fs.Int("workers", 1, "architectures captured at once (each capture already uses every core)")
@@ -361,7 +385,10 @@ func runCapture(env *Env, args []string) error {
 	if bs.settingsOrDefault().noCache {
 		return usagef("lpz capture fills the cache; --no-cache makes no sense here")
 	}
-	sample := bench.Sample(bs.b, n, *seed)
+	sample, err := selectArchs(bs.b, n, *seed, *ids)
+	if err != nil {
+		return err
+	}
 	if *shard != "" {
 		i, k, err := parseShard(*shard)
 		if err != nil {
@@ -461,7 +488,9 @@ func parseShard(s string) (int, int, error) {
 	return i, n, nil
 }
 
-func fmtStats(s cache.Stats) string { return fmt.Sprintf("%+v", s) }
+func fmtStats(s cache.Stats) string {
+	return fmt.Sprintf("%d entries, %.1f MB", s.Entries, float64(s.Bytes)/1e6)
+}
 
 // peakRSSMB is the process's peak resident set size (Linux ru_maxrss, KiB).
 func peakRSSMB() float64 {
