@@ -12,6 +12,7 @@ import (
 	"lpz/interp"
 	"lpz/lang"
 	"lpz/stdlib"
+	"lpz/tensor"
 )
 
 // Arch is one architecture of a problem: its inputs (capture channels and
@@ -135,6 +136,12 @@ func (ev *evaluator) value(ctx context.Context, n *enode, i int) (interp.Value, 
 		if v, ok := ev.memo.get(n.key, i); ok {
 			return v, nil
 		}
+	}
+	if v, ok, err := ev.fused(ctx, n, i); ok || err != nil {
+		if err == nil && ev.memo != nil {
+			ev.memo.put(n.key, i, v)
+		}
+		return v, err
 	}
 	p, err := ev.program(n)
 	if err != nil {
@@ -287,3 +294,78 @@ func (m *memo) put(key uint64, arch int, v interp.Value) {
 		m.used -= it.size
 	}
 }
+
+// fused evaluates a reduction or aggregation of a chain of elementwise and
+// normalisation ops over a tensor or list of tensors entry by entry in one
+// reused scratch buffer, instead of materialising every intermediate
+// tensor (fresh allocations of capture-sized tensors cost more than the
+// arithmetic). It uses the op table's kernels in the same order as the
+// interpreter, so the values are identical. ok is false when n is not such
+// a node.
+func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, bool, error) {
+	red, ok := ev.table.Lookup(n.op)
+	if !ok || len(n.args) != 1 || (red.Class != stdlib.Reduction && red.Class != stdlib.Aggregation) {
+		return interp.Value{}, false, nil
+	}
+	var chain []*stdlib.Op
+	a := n.args[0]
+	for a.op != "" && len(a.args) == 1 {
+		op, ok := ev.table.Lookup(a.op)
+		if !ok || (op.Class != stdlib.Elementwise && op.Class != stdlib.Normalization) {
+			break
+		}
+		if k := a.typ.Kind; k != lang.Tensor && k != lang.ListTensor {
+			break
+		}
+		chain = append(chain, op)
+		a = a.args[0]
+	}
+	if len(chain) == 0 || (a.typ.Kind != lang.Tensor && a.typ.Kind != lang.ListTensor) {
+		return interp.Value{}, false, nil
+	}
+	base, err := ev.value(ctx, a, i)
+	if err != nil {
+		return interp.Value{}, true, err
+	}
+	ts := base.Tensors
+	if base.Type.Kind == lang.Tensor {
+		ts = []*tensor.Tensor{base.Tensor}
+	}
+	bp := scratch.Get().(*[]float32)
+	defer scratch.Put(bp)
+	parts := make([]float64, len(ts))
+	var read int64
+	for k, t := range ts {
+		if k&7 == 0 {
+			if err := ctx.Err(); err != nil {
+				return interp.Value{}, true, err
+			}
+		}
+		if cap(*bp) < len(t.Data) {
+			*bp = make([]float32, len(t.Data))
+		}
+		buf := (*bp)[:len(t.Data)]
+		src := t.Data
+		for j := len(chain) - 1; j >= 0; j-- {
+			if op := chain[j]; op.Class == stdlib.Elementwise {
+				op.F32(buf, src)
+			} else {
+				op.Norm32(buf, src)
+			}
+			src = buf
+		}
+		parts[k] = red.Reduce32(buf)
+		read += int64(4 * len(t.Data))
+	}
+	ev.nodeEvals.Add(1)
+	ev.bytesRead.Add(read)
+	switch {
+	case base.Type.Kind == lang.Tensor:
+		return interp.ScalarValue(parts[0]), true, nil
+	case red.Class == stdlib.Aggregation:
+		return interp.ScalarValue(red.Reduce64(parts)), true, nil
+	}
+	return interp.Value{Type: lang.ListOf(lang.Scalar, base.Type.Family), Scalars: parts, Names: base.Names}, true, nil
+}
+
+var scratch = sync.Pool{New: func() any { b := make([]float32, 0, 1<<16); return &b }}
