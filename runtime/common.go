@@ -1,0 +1,171 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"lpz/tensor"
+)
+
+// Generic graph helpers shared by the model families. They were written for
+// the FlexiBERT family; the GPT-2 family builds the same things as closures
+// inside gpt2Graph.buildGraph / GPT2.run (param, bias, linear, layerNorm,
+// nllSum, the execute-and-transfer loop) and could switch to these.
+
+// graphBuilder registers graph parameters together with their host values
+// (fed to Run in registration order) and makes constants in the graph dtype.
+type graphBuilder struct {
+	g      *Graph
+	dt     dtypes.DType
+	inputs []hostInput
+}
+
+// param adds a graph parameter with host data (row-major, dims).
+func (gb *graphBuilder) param(name string, data []float32, dims ...int) *Node {
+	gb.inputs = append(gb.inputs, hostInput{data: data, dims: dims})
+	return Parameter(gb.g, name, shapes.Make(gb.dt, dims...))
+}
+
+// full adds a Param as a graph parameter of its own shape.
+func (gb *graphBuilder) full(p *Param) *Node { return gb.param(p.Name, p.Data, p.Shape...) }
+
+// scalar is a constant scalar in the graph dtype.
+func (gb *graphBuilder) scalar(x float64) *Node { return Scalar(gb.g, gb.dt, x) }
+
+// constant is a constant tensor (row-major data) in the graph dtype.
+func (gb *graphBuilder) constant(data []float64, dims ...int) *Node {
+	return Reshape(ConstAsDType(gb.g, gb.dt, data), dims...)
+}
+
+// indices is an int32 constant of the given shape.
+func (gb *graphBuilder) indices(data []int32, dims ...int) *Node {
+	return Reshape(Const(gb.g, data), dims...)
+}
+
+// broadcastLast broadcasts a vector b over the leading axes of dims (b's
+// length is dims' last entry).
+func broadcastLast(b *Node, dims ...int) *Node {
+	r := make([]int, len(dims))
+	for i := range r {
+		r[i] = 1
+	}
+	r[len(r)-1] = dims[len(dims)-1]
+	return BroadcastToDims(Reshape(b, r...), dims...)
+}
+
+// linearOutIn is y = x·Wᵀ + b for a PyTorch-layout weight W (out, in)
+// contracting x's last axis; b may be nil.
+func linearOutIn(x, w, b *Node) *Node {
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+	if b != nil {
+		y = Add(y, broadcastLast(b, y.Shape().Dimensions...))
+	}
+	return y
+}
+
+// layerNormLast normalises over the last axis: (x-μ)/√(σ²+eps)·γ + β
+// (biased variance, as torch.nn.LayerNorm).
+func layerNormLast(x, gain, beta *Node, eps float64) *Node {
+	mean := ReduceAndKeep(x, ReduceMean, -1)
+	xc := Sub(x, mean)
+	variance := ReduceAndKeep(Mul(xc, xc), ReduceMean, -1)
+	y := Div(xc, Sqrt(Add(variance, Scalar(x.Graph(), x.DType(), eps))))
+	dims := y.Shape().Dimensions
+	return Add(Mul(y, broadcastLast(gain, dims...)), broadcastLast(beta, dims...))
+}
+
+// geluErf is the exact GELU x·Φ(x) = ½x(1 + erf(x/√2)) (HF "gelu").
+func geluErf(x *Node) *Node {
+	g, dt := x.Graph(), x.DType()
+	return Mul(Mul(Scalar(g, dt, 0.5), x), Add(Scalar(g, dt, 1), Erf(Mul(x, Scalar(g, dt, 1/math.Sqrt2)))))
+}
+
+// sumNLL is Σ_n (logsumexp(z[n,:]) − z[n, col[n]]) for logits z (n, V).
+func (gb *graphBuilder) sumNLL(z *Node, col []int32) *Node {
+	n := len(col)
+	pairs := make([]int32, 0, 2*n)
+	for r, c := range col {
+		pairs = append(pairs, int32(r), c)
+	}
+	picked := Gather(z, gb.indices(pairs, n, 2)) // (n)
+	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
+	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, n))
+	return ReduceAllSum(Sub(lse, picked))
+}
+
+// execute compiles outs (outs[0] must be a scalar: the loss), feeds the
+// registered inputs (converted to dt), runs the graph once and copies every
+// output to the host: the first exactly as a float64, the rest as float32
+// host tensors in order. The graph is finalised on return.
+func (gb *graphBuilder) execute(outs []*Node) (first float64, rest []*tensor.Tensor, tm Timing, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("runtime: executing graph %s: %v", gb.g.Name(), r)
+		}
+	}()
+	t0 := time.Now()
+	gb.g.Compile(outs...)
+	tm.Compile = time.Since(t0)
+	inputs := make([]any, len(gb.inputs))
+	for i, in := range gb.inputs {
+		if gb.dt == dtypes.Float64 {
+			buf := make([]float64, len(in.data))
+			for j, v := range in.data {
+				buf[j] = float64(v)
+			}
+			inputs[i] = tensors.FromFlatDataAndDimensions(buf, in.dims...)
+		} else {
+			inputs[i] = tensors.FromFlatDataAndDimensions(in.data, in.dims...)
+		}
+	}
+	t0 = time.Now()
+	results := gb.g.Run(inputs...)
+	tm.Execute = time.Since(t0)
+	t0 = time.Now()
+	if gb.dt == dtypes.Float64 {
+		first = tensors.MustCopyFlatData[float64](results[0])[0]
+	} else {
+		first = float64(tensors.MustCopyFlatData[float32](results[0])[0])
+	}
+	results[0].FinalizeAll()
+	rest = make([]*tensor.Tensor, 0, len(results)-1)
+	for _, r := range results[1:] {
+		rest = append(rest, toHost(r))
+		r.FinalizeAll()
+	}
+	tm.Transfer = time.Since(t0)
+	return first, rest, tm, nil
+}
+
+// newGraphBuilder starts a graph on backend.
+func newGraphBuilder(backend backends.Backend, name string, dt dtypes.DType) *graphBuilder {
+	return &graphBuilder{g: NewGraph(backend, name), dt: dt}
+}
+
+// drawParams fills every Param's Data in list order from one PCG stream:
+// Std > 0 → float32(N(0,1)·Std) per element in row-major order, else the
+// constant Fill (no draws). This is the scheme of GPT2.initWeights
+// (which could call it with its own stream word).
+func drawParams(params []*Param, next func() float64) {
+	for _, p := range params {
+		p.Data = make([]float32, p.Size())
+		if p.Std == 0 {
+			if p.Fill != 0 {
+				for i := range p.Data {
+					p.Data[i] = p.Fill
+				}
+			}
+			continue
+		}
+		for i := range p.Data {
+			p.Data[i] = float32(next() * p.Std)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package runtime
+
+import (
+	"math"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// flexiBatch is a validated, masked MLM minibatch.
+type flexiBatch struct {
+	B, L    int
+	ids     []int32 // B·L inputs after masking, batch-major
+	maskPos []int32 // flat positions b·L+t of the masked tokens, increasing
+	labels  []int32 // original ids at maskPos
+}
+
+// flexiGraph is the built graph's output layout.
+type flexiGraph struct {
+	loss  *Node
+	A, H  []*Node
+	S     []*Node // per layer: SA probs; DSC probs then kernel softmax
+	G     []*Node // ∂loss/∂W in flexiWeightNames order
+	J     *Node
+	Gones []*Node // ∂Σ last_hidden/∂W, same order
+}
+
+// buildGraph builds the forward pass and, as requested, the gradients.
+// No Slice or Pad is on a differentiated path: position rows and the token
+// type row are cut on the host, DSC's shifted windows are a Gather from the
+// time-major input with one zero row appended (Gather's VJP is a scatter-add).
+func (m *FlexiBERT) buildGraph(gb *graphBuilder, fb *flexiBatch, want chanSet, wantOnes bool) *flexiGraph {
+	a := m.arch
+	out := &flexiGraph{}
+	B, L, E, H := fb.B, fb.L, a.dims.E, a.H
+	g, dt := gb.g, gb.dt
+	nodes := map[*Param]*Node{}
+	full := func(p *Param) *Node {
+		if n, ok := nodes[p]; ok {
+			return n
+		}
+		n := gb.full(p)
+		nodes[p] = n
+		return n
+	}
+	ln := func(x *Node, gain, beta *Param) *Node { return layerNormLast(x, full(gain), full(beta), flexiLNEps) }
+	lin := func(x *Node, w, b *Param) *Node {
+		if b == nil {
+			return linearOutIn(x, full(w), nil)
+		}
+		return linearOutIn(x, full(w), full(b))
+	}
+
+	// Embeddings: LN_E(word[ids] + type[0] + pos[t]) (→ embeddings_project).
+	word := full(m.word)
+	e := Gather(word, gb.indices(fb.ids, B, L, 1)) // (B,L,E)
+	pos := gb.param(m.pos.Name+"[:L]", m.pos.Data[:L*E], 1, L, E)
+	typ := gb.param(m.typ.Name+"[0]", m.typ.Data[:E], E)
+	e = Add(Add(e, BroadcastToDims(pos, B, L, E)), broadcastLast(typ, B, L, E))
+	x0 := ln(e, m.embG, m.embB)
+	if m.projW != nil {
+		x0 = lin(x0, m.projW, m.projB)
+	}
+
+	// heads: (B,L,n·d) → (B,n,L,d).
+	heads := func(y *Node, n, d int) *Node { return TransposeAllAxes(Reshape(y, B, L, n, d), 0, 2, 1, 3) }
+	// attend returns the probabilities (B,n,L,L) and the context (B,L,n,d).
+	attend := func(q, k, v *Node, n, d int) (*Node, *Node) {
+		qh, kh, vh := heads(q, n, d), heads(k, n, d), heads(v, n, d)
+		scores := DotGeneral(qh, []int{3}, []int{0, 1}, kh, []int{3}, []int{0, 1}) // (B,n,L,L)
+		probs := Softmax(Div(scores, gb.scalar(math.Sqrt(float64(d)))), -1)
+		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, vh, []int{2}, []int{0, 1}) // (B,n,L,d)
+		return probs, TransposeAllAxes(ctx, 0, 2, 1, 3)
+	}
+	// windows returns w[j,t,b,c] = y[b, t+j-p, c] (0 outside [0,L)) for y (B,L,C).
+	windows := func(y *Node, k int) *Node {
+		C := y.Shape().Dimensions[2]
+		p := (k - 1) / 2
+		yt := TransposeAllAxes(y, 1, 0, 2) // (L,B,C)
+		yz := Concatenate([]*Node{yt, Zeros(g, shapes.Make(dt, 1, B, C))}, 0)
+		idx := make([]int32, 0, k*L)
+		for j := 0; j < k; j++ {
+			for t := 0; t < L; t++ {
+				s := t + j - p
+				if s < 0 || s >= L {
+					s = L // the zero row
+				}
+				idx = append(idx, int32(s))
+			}
+		}
+		return Gather(yz, gb.indices(idx, k, L, 1)) // (k,L,B,C)
+	}
+
+	x := x0
+	for li, la := range a.layers {
+		fl := &m.layers[li]
+		var att, mixed *Node // op output before the output projection; attention output
+		switch la.op {
+		case "SDP", "WMA":
+			q := lin(x, fl.qW, fl.qB)
+			if la.op == "WMA" {
+				q = lin(q, fl.wmaW, nil)
+			}
+			probs, ctx := attend(q, lin(x, fl.kW, fl.kB), lin(x, fl.vW, fl.vB), la.h, la.d)
+			mixed = Reshape(ctx, B, L, H)
+			att = ln(Add(x, lin(mixed, fl.soW, fl.soB)), fl.soG, fl.soBeta)
+			out.S = append(out.S, probs)
+		case "DFT", "DCT":
+			z := Reshape(lin(x, fl.inW, fl.inB), B, L, la.h, la.d)
+			var f *Node
+			if la.op == "DFT" {
+				cd, sd := dftMatrices(la.d)
+				cl, sl := dftMatrices(L)
+				cdN, sdN := gb.constant(cd, la.d, la.d), gb.constant(sd, la.d, la.d)
+				clN, slN := gb.constant(cl, L, L), gb.constant(sl, L, L)
+				// F = C_L Z C_d − S_L Z S_d (all four matrices symmetric).
+				zc := DotGeneral(z, []int{3}, nil, cdN, []int{0}, nil) // (B,L,h,d)
+				zs := DotGeneral(z, []int{3}, nil, sdN, []int{0}, nil)
+				f = Sub(DotGeneral(clN, []int{1}, nil, zc, []int{1}, nil), DotGeneral(slN, []int{1}, nil, zs, []int{1}, nil)) // (L,B,h,d)
+			} else {
+				dd, dl := dctMatrix(la.d), dctMatrix(L)
+				// G = D_L Z D_dᵀ.
+				zd := DotGeneral(z, []int{3}, nil, gb.constant(dd, la.d, la.d), []int{1}, nil) // (B,L,h,d)
+				f = DotGeneral(gb.constant(dl, L, L), []int{1}, nil, zd, []int{1}, nil)        // (L,B,h,d)
+			}
+			mixed = Reshape(TransposeAllAxes(f, 1, 0, 2, 3), B, L, H)
+			att = mixed // quirk 2: no dense, residual or LN
+		case "DSC":
+			n, d, A, k := la.n, la.d, la.A, la.k
+			q, kk, v := lin(x, fl.qW, fl.qB), lin(x, fl.kW, fl.kB), lin(x, fl.vW, fl.vB)
+			// Separable conv of x: depthwise (per channel, k taps) then pointwise.
+			wx := windows(x, k)                                                                          // (k,L,B,H)
+			dw := BroadcastToDims(Reshape(TransposeAllAxes(full(fl.dwW), 1, 0), k, 1, 1, H), k, L, B, H) // Wd[c,j] at [j,·,·,c]
+			s := ReduceSum(Mul(wx, dw), 0)                                                               // (L,B,H)
+			s = DotGeneral(s, []int{2}, nil, full(fl.pwW), []int{1}, nil)                                // (L,B,A)
+			s = TransposeAllAxes(s, 1, 0, 2)
+			s = Add(s, broadcastLast(full(fl.convB), B, L, A))
+			kappa := Softmax(Reshape(lin(Mul(s, q), fl.kerW, fl.kerB), B, L, n, k), -1) // (B,L,n,k)
+			o := lin(x, fl.coW, fl.coB)                                                 // (B,L,A)
+			wo := Reshape(windows(o, k), k, L, B, n, d)
+			conv := DotGeneral(kappa, []int{3}, []int{0, 1, 2}, wo, []int{0}, []int{2, 1, 3}) // (B,L,n,d)
+			probs, ctx := attend(q, kk, v, n, d)                                              // ctx (B,L,n,d)
+			mixed = Reshape(Concatenate([]*Node{ctx, conv}, 2), B, L, H)
+			att = ln(Add(x, lin(mixed, fl.soW, fl.soB)), fl.soG, fl.soBeta)
+			out.S = append(out.S, probs, kappa)
+		}
+		out.H = append(out.H, mixed)
+		// FFN: n_ff GELU linears, then the output dense, residual and LN.
+		u := att
+		nl := len(fl.ffW)
+		for j := 0; j < nl-1; j++ {
+			u = geluErf(lin(u, fl.ffW[j], fl.ffB[j]))
+		}
+		out.A = append(out.A, u)
+		x = ln(Add(att, lin(u, fl.ffW[nl-1], fl.ffB[nl-1])), fl.outG, fl.outBeta)
+	}
+	last := x
+
+	// MLM head on the masked positions only: ELECTRA generator head
+	// (dense H→E, GELU, LN_E) and logits = t·wordᵀ + bias (tied table).
+	nm := len(fb.maskPos)
+	hm := Gather(Reshape(last, B*L, H), gb.indices(fb.maskPos, nm, 1)) // (m,H)
+	t := ln(geluErf(lin(hm, m.headW, m.headB)), m.headG, m.headBeta)
+	z := DotGeneral(t, []int{1}, nil, word, []int{1}, nil) // (m,V)
+	z = Add(z, broadcastLast(full(m.outBias), z.Shape().Dimensions...))
+	out.loss = Div(gb.sumNLL(z, fb.labels), gb.scalar(float64(nm)))
+
+	var ws []*Node
+	if want.G || wantOnes {
+		for i := range m.layers {
+			for _, p := range m.layers[i].weights() {
+				ws = append(ws, full(p))
+			}
+		}
+	}
+	if want.G {
+		out.G = Gradient(out.loss, ws...)
+	}
+	if want.J || wantOnes {
+		targets := []*Node{x0}
+		if wantOnes {
+			targets = append(targets, ws...)
+		}
+		grads := Gradient(ReduceAllSum(last), targets...)
+		if want.J {
+			out.J = grads[0]
+		}
+		if wantOnes {
+			out.Gones = grads[1:]
+		}
+	}
+	return out
+}
+
+// dftMatrices are C[u,t] = cos(2πut/N) and S[u,t] = sin(2πut/N), with the
+// argument reduced mod N exactly (both are symmetric).
+func dftMatrices(N int) (c, s []float64) {
+	c, s = make([]float64, N*N), make([]float64, N*N)
+	for u := 0; u < N; u++ {
+		for t := 0; t < N; t++ {
+			ang := 2 * math.Pi * float64((u*t)%N) / float64(N)
+			c[u*N+t], s[u*N+t] = math.Cos(ang), math.Sin(ang)
+		}
+	}
+	return
+}
+
+// dctMatrix is D[u,t] = 2·cos(πu(2t+1)/(2N)): the unnormalised DCT-II
+// (scipy norm=None, torch-dct's dct).
+func dctMatrix(N int) []float64 {
+	d := make([]float64, N*N)
+	for u := 0; u < N; u++ {
+		for t := 0; t < N; t++ {
+			k := (u * (2*t + 1)) % (4 * N)
+			d[u*N+t] = 2 * math.Cos(math.Pi*float64(k)/float64(2*N))
+		}
+	}
+	return d
+}
+
+// flexiFLOPs counts the matmul floating-point operations (2 per
+// multiply-add) of one capture, like MatmulFLOPs for GPT-2: forward
+// (embeddings_project, per layer the op and FFN, the head on the masked
+// tokens); with G + head backward to the hidden state + 2× layers; with J
+// + 1× layers; with Gones + 1× layers more (its weight gradients).
+func flexiFLOPs(a *flexiArch, B, L, masked int, withG, withJ, withOnes bool) float64 {
+	N, bf, lf := float64(B*L), float64(B), float64(L)
+	H, E := float64(a.H), float64(a.dims.E)
+	var emb, layers float64
+	if a.H != a.dims.E {
+		emb = 2 * N * E * H
+	}
+	for _, la := range a.layers {
+		A, d, n, k, I := float64(la.A), float64(la.d), float64(la.n), float64(la.k), float64(la.I)
+		switch la.op {
+		case "SDP", "WMA":
+			layers += 3*2*N*H*A + 2*2*bf*n*lf*lf*d + 2*N*H*H
+			if la.op == "WMA" {
+				layers += 2 * N * A * A
+			}
+		case "DFT":
+			layers += 2*N*H*H + 2*(2*N*H*d) + 2*(2*N*H*lf)
+		case "DCT":
+			layers += 2*N*H*H + 2*N*H*d + 2*N*H*lf
+		case "DSC":
+			layers += 3*2*N*H*A + 2*N*H*A + 2*N*A*n*k + 2*N*H*A + 2*2*bf*n*lf*lf*d + 2*N*A*k + 2*N*H*H
+		}
+		layers += 2 * N * (H*I + float64(la.numFF-1)*I*I + I*H)
+	}
+	m := float64(masked)
+	head := 2*m*H*E + 2*m*E*float64(a.dims.V)
+	total := emb + layers + head
+	if withG {
+		total += head + 2*layers
+	}
+	if withJ || withOnes {
+		total += layers
+	}
+	if withOnes {
+		total += layers
+	}
+	return total
+}
