@@ -174,7 +174,7 @@ func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs
 				in, err := bs.inputs(ctx, archs[i], channels)
 				if err == nil {
 					var v interp.Value
-					v, err = interp.Host{Workers: 1}.Eval(ctx, p, in)
+					v, err = bs.engine(p).Eval(ctx, p, in)
 					scores[i] = v.Scalar
 				}
 				errs[i] = err
@@ -336,6 +336,19 @@ func runRank(env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, report.Text())
 	return nil
+}
+
+// engineHook picks the evaluation engine (the capture wiring installs the
+// GoMLX graph engine for XLA backends).
+var engineHook func(bs *benchSession) interp.Engine
+
+func (bs *benchSession) engine(p *interp.Program) interp.Engine {
+	if engineHook != nil && needsCapture(p) {
+		if e := engineHook(bs); e != nil {
+			return e
+		}
+	}
+	return interp.Host{Workers: 1}
 }
 
 // needsCapture reports whether p reads anything beyond architecture scalars.

@@ -74,6 +74,15 @@ func init() {
 		bs.settings = &s
 	}
 	captureProvider = newCapturer
+	engineHook = func(bs *benchSession) interp.Engine {
+		// On XLA the formula runs as one fused graph on the device; on
+		// SimpleGo the host engine is faster (DESIGN.md §5).
+		c := bs.capturer
+		if c == nil || !strings.HasPrefix(c.s.backend, "xla") || c.backend == nil {
+			return nil
+		}
+		return &runtime.GraphEngine{Backend: c.backend}
+	}
 	captureDescriptionHook = func(bs *benchSession) (string, string) {
 		s := bs.settingsOrDefault()
 		backend := s.backend

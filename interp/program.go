@@ -43,9 +43,10 @@ type node struct {
 
 // Program is a compiled, checked expression.
 type Program struct {
-	root   *node
-	src    string
-	inputs []string // input names referenced, sorted by first use
+	checked *lang.Checked
+	root    *node
+	src     string
+	inputs  []string // input names referenced, sorted by first use
 }
 
 // Type is the program's result type.
@@ -54,12 +55,16 @@ func (p *Program) Type() lang.Type { return p.root.typ }
 // String is the canonical source of the program.
 func (p *Program) String() string { return p.root.text }
 
+// Checked is the checked expression the program was compiled from (for
+// other engines, which lower the same tree).
+func (p *Program) Checked() *lang.Checked { return p.checked }
+
 // Inputs lists the input names the program reads.
 func (p *Program) Inputs() []string { return append([]string(nil), p.inputs...) }
 
 // Compile turns a checked expression into a program over the op table.
 func Compile(c *lang.Checked, table *stdlib.Table) (*Program, error) {
-	p := &Program{src: lang.Print(c.Expr)}
+	p := &Program{src: lang.Print(c.Expr), checked: c}
 	seen := map[string]bool{}
 	var build func(e lang.Expr) (*node, error)
 	build = func(e lang.Expr) (*node, error) {
