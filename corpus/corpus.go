@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed *.lpz
+//go:embed *.lpz baselines/*.lpz
 var files embed.FS
 
 // Files returns the embedded scripts by name, sorted.

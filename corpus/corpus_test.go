@@ -59,7 +59,7 @@ func tinyInputs() interp.Inputs {
 			g = append(g, mk(0.001, s[0], s[1]))
 		}
 	}
-	return interp.Inputs{
+	in := interp.Inputs{
 		"A":       interp.TensorList("blocks", nil, []*tensor.Tensor{gelu(mk(1, 2, 4, 16)), gelu(mk(1, 2, 4, 16))}),
 		"H":       interp.TensorList("blocks", nil, []*tensor.Tensor{mk(0.5, 2, 4, 8), mk(0.5, 2, 4, 8)}),
 		"S":       interp.TensorList("softmax", nil, []*tensor.Tensor{probs(), probs()}),
@@ -69,6 +69,34 @@ func tinyInputs() interp.Inputs {
 		"params":  interp.ScalarValue(2 * (8*24 + 24 + 8*8 + 8 + 8*16 + 16 + 16*8 + 8 + 4*8)),
 		"dparams": interp.ScalarValue(2 * (8*24 + 8*8 + 8*16 + 16*8)),
 	}
+	// The extra channels of the baselines (stdlib.ExtraChannels), drawn
+	// after the others so that the committed values above do not move:
+	// ∂loss/∂A, Hessian·gradient, the Synflow-pass gradients (positive, as
+	// under |W| and an all-ones input) and the W/G subsets by module.
+	var hg, gs []*tensor.Tensor
+	for _, x := range w {
+		hg = append(hg, mk(1e-4, x.Shape...))
+		t := mk(1, x.Shape...)
+		for i, v := range t.Data {
+			t.Data[i] = float32(math.Abs(float64(v)) * 50)
+		}
+		gs = append(gs, t)
+	}
+	in["GA"] = interp.TensorList("blocks", nil, []*tensor.Tensor{mk(0.01, 2, 4, 16), mk(0.01, 2, 4, 16)})
+	in["HG"] = interp.TensorList("weights", nil, hg)
+	in["GS"] = interp.TensorList("weights", nil, gs)
+	pick := func(ts []*tensor.Tensor, idx ...int) []*tensor.Tensor {
+		var out []*tensor.Tensor
+		for _, i := range idx {
+			out = append(out, ts[i])
+		}
+		return out
+	}
+	in["Wmix"] = interp.TensorList("mixweights", nil, pick(w, 0, 1, 4, 5))
+	in["Gmix"] = interp.TensorList("mixweights", nil, pick(g, 0, 1, 4, 5))
+	in["Wffn"] = interp.TensorList("ffnweights", nil, pick(w, 2, 3, 6, 7))
+	in["Gffn"] = interp.TensorList("ffnweights", nil, pick(g, 2, 3, 6, 7))
+	return in
 }
 
 func TestTinyInputsCommitted(t *testing.T) {
@@ -101,6 +129,8 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths, _ := filepath.Glob("*.lpz")
+	more, _ := filepath.Glob("baselines/*.lpz")
+	paths = append(paths, more...)
 	if len(paths) == 0 {
 		t.Fatal("no corpus scripts")
 	}

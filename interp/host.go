@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 
@@ -87,6 +88,20 @@ func (ev *evaluator) eval(n *node) (Value, error) {
 		return ev.binary(n, args[0], args[1])
 	case stdlib.Aggregation:
 		return ev.aggregate(n, args[0])
+	case stdlib.Pairwise:
+		return ev.pairwise(n, args[0])
+	case stdlib.Matrix:
+		return ev.matrix(n, args[0])
+	case stdlib.Power:
+		if err := ev.constArg(n); err != nil {
+			return Value{}, err
+		}
+		return ev.power(n, args[0], args[1].Scalar)
+	case stdlib.Axis:
+		if err := ev.constArg(n); err != nil {
+			return Value{}, err
+		}
+		return ev.axis(n, args[0], args[1].Scalar)
 	}
 	return Value{}, ev.fail(n, "operator %s has no host kernel", n.op.Name)
 }
@@ -215,4 +230,184 @@ func (ev *evaluator) aggregate(n *node, x Value) (Value, error) {
 		return ScalarValue(op.Reduce64(parts)), err
 	}
 	return Value{}, ev.fail(n, "cannot aggregate a %s", x.Type)
+}
+
+// constArg checks that the second argument of a Power/Axis op reads no
+// input: the checker types it as a scalar, constness is checked here.
+func (ev *evaluator) constArg(n *node) error {
+	var reads func(a *node) bool
+	reads = func(a *node) bool {
+		if a.kind == nodeInput {
+			return true
+		}
+		for _, c := range a.args {
+			if reads(c) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(n.args) == 2 && reads(n.args[1]) {
+		return ev.fail(n, "the second argument of %s must be a constant number (no inputs or variables), got %s", n.op.Name, n.args[1].text)
+	}
+	return nil
+}
+
+func (ev *evaluator) pairwise(n *node, x Value) (Value, error) {
+	op := n.op
+	pair := func(t *tensor.Tensor) (*tensor.Tensor, error) {
+		if len(t.Shape) == 0 || t.Shape[0] == 0 {
+			return nil, fmt.Errorf("%s needs a batch axis, got shape %s", op.Name, tensor.ShapeString(t.Shape))
+		}
+		b := t.Shape[0]
+		k := op.Pair(t.Data, b)
+		out := tensor.New(b, b)
+		for i, v := range k {
+			out.Data[i] = float32(v)
+		}
+		return out, nil
+	}
+	switch x.Type.Kind {
+	case lang.Tensor:
+		t, err := pair(x.Tensor)
+		if err != nil {
+			return Value{}, ev.fail(n, "%v", err)
+		}
+		return TensorValue(t), nil
+	case lang.ListTensor:
+		out := make([]*tensor.Tensor, len(x.Tensors))
+		errs := make([]error, len(out))
+		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = pair(x.Tensors[i]) })
+		if err != nil {
+			return Value{}, err
+		}
+		for i, e := range errs {
+			if e != nil {
+				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
+			}
+		}
+		return Value{Type: x.Type, Tensors: out, Names: x.Names}, nil
+	}
+	return Value{}, ev.fail(n, "%s of a %s", op.Name, x.Type)
+}
+
+func (ev *evaluator) matrix(n *node, x Value) (Value, error) {
+	op := n.op
+	one := func(t *tensor.Tensor) (float64, error) {
+		r, c := stdlib.MatrixShape(t.Shape)
+		v, err := op.Mat(t.Data, r, c)
+		if err != nil {
+			return 0, fmt.Errorf("%v (shape %s)", err, tensor.ShapeString(t.Shape))
+		}
+		return v, nil
+	}
+	switch x.Type.Kind {
+	case lang.Tensor:
+		v, err := one(x.Tensor)
+		if err != nil {
+			return Value{}, ev.fail(n, "%v", err)
+		}
+		return ScalarValue(v), nil
+	case lang.ListTensor:
+		out := make([]float64, len(x.Tensors))
+		errs := make([]error, len(out))
+		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = one(x.Tensors[i]) })
+		if err != nil {
+			return Value{}, err
+		}
+		for i, e := range errs {
+			if e != nil {
+				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
+			}
+		}
+		return Value{Type: lang.ListOf(lang.Scalar, x.Type.Family), Scalars: out, Names: x.Names}, nil
+	}
+	return Value{}, ev.fail(n, "%s of a %s", op.Name, x.Type)
+}
+
+func (ev *evaluator) power(n *node, x Value, c float64) (Value, error) {
+	f := n.op.F2
+	apply := func(t *tensor.Tensor) *tensor.Tensor {
+		out := &tensor.Tensor{Shape: t.Shape, Data: make([]float32, len(t.Data))}
+		for i, v := range t.Data {
+			out.Data[i] = float32(f(float64(v), c))
+		}
+		return out
+	}
+	switch x.Type.Kind {
+	case lang.Scalar:
+		return ScalarValue(f(x.Scalar, c)), nil
+	case lang.Tensor:
+		return TensorValue(apply(x.Tensor)), nil
+	case lang.ListScalar:
+		out := make([]float64, len(x.Scalars))
+		for i, v := range x.Scalars {
+			out[i] = f(v, c)
+		}
+		return Value{Type: x.Type, Scalars: out, Names: x.Names}, nil
+	case lang.ListTensor:
+		out := make([]*tensor.Tensor, len(x.Tensors))
+		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i] = apply(x.Tensors[i]) })
+		return Value{Type: x.Type, Tensors: out, Names: x.Names}, err
+	}
+	return Value{}, ev.fail(n, "%s of a %s", n.op.Name, x.Type)
+}
+
+// reduceAxis applies r to every lane of t along axis k.
+func reduceAxis(r func([]float32) float64, t *tensor.Tensor, k float64) (*tensor.Tensor, error) {
+	rank := len(t.Shape)
+	if k != math.Trunc(k) || k < -float64(rank) || k >= float64(rank) {
+		return nil, fmt.Errorf("axis %v is not an integer axis of a tensor of shape %s (0 … %d, or −1 … −%d from the end)", k, tensor.ShapeString(t.Shape), rank-1, rank)
+	}
+	ax := int(k)
+	if ax < 0 {
+		ax += rank
+	}
+	outer, inner := 1, 1
+	for _, d := range t.Shape[:ax] {
+		outer *= d
+	}
+	for _, d := range t.Shape[ax+1:] {
+		inner *= d
+	}
+	n := t.Shape[ax]
+	shape := append(append([]int(nil), t.Shape[:ax]...), t.Shape[ax+1:]...)
+	out := tensor.New(shape...)
+	lane := make([]float32, n)
+	for o := 0; o < outer; o++ {
+		base := o * n * inner
+		for i := 0; i < inner; i++ {
+			for j := 0; j < n; j++ {
+				lane[j] = t.Data[base+j*inner+i]
+			}
+			out.Data[o*inner+i] = float32(r(lane))
+		}
+	}
+	return out, nil
+}
+
+func (ev *evaluator) axis(n *node, x Value, k float64) (Value, error) {
+	op := n.op
+	switch x.Type.Kind {
+	case lang.Tensor:
+		t, err := reduceAxis(op.Reduce32, x.Tensor, k)
+		if err != nil {
+			return Value{}, ev.fail(n, "%v", err)
+		}
+		return TensorValue(t), nil
+	case lang.ListTensor:
+		out := make([]*tensor.Tensor, len(x.Tensors))
+		errs := make([]error, len(out))
+		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = reduceAxis(op.Reduce32, x.Tensors[i], k) })
+		if err != nil {
+			return Value{}, err
+		}
+		for i, e := range errs {
+			if e != nil {
+				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
+			}
+		}
+		return Value{Type: x.Type, Tensors: out, Names: x.Names}, nil
+	}
+	return Value{}, ev.fail(n, "%s of a %s", op.Name, x.Type)
 }

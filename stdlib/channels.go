@@ -1,6 +1,10 @@
 package stdlib
 
-import "lpz/lang"
+import (
+	"strings"
+
+	"lpz/lang"
+)
 
 // Channel is one named input of a proxy: a capture channel of DESIGN.md §3
 // or an architecture-level scalar. The table is the single source for the
@@ -34,9 +38,84 @@ var Channels = []Channel{
 	{"width", lang.ScalarType, "model width (d_model / hidden size)"},
 }
 
-// LookupChannel finds a channel by name.
+// Families of the extra channels.
+const (
+	FamilyMixWeights = "mixweights" // the token-mixing op's weight matrices
+	FamilyFFNWeights = "ffnweights" // the FFN's weight matrices
+)
+
+// ExtraChannels are the inputs that baseline proxies of the literature need
+// beyond the six capture channels (corpus/baselines/). They are typed and
+// documented here like the others, but they are not in Channels: the
+// default capture set, the search's default terminals and `lpz ops` list
+// only what the runtime captures. A runtime that captures one of them adds
+// it to Channels. Until then a formula that reads one fails with "input X
+// is not loaded" (or, in `lpz table`, a row saying which channel is
+// missing), never silently. Capture specifications (same minibatch, seed
+// and weights as the other channels):
+//
+//	GA    ∂loss/∂A: the gradient of the same loss as G with respect to each
+//	      block's A tensor (the FFN nonlinearity output), same names and
+//	      shapes as A. One extra output of the existing backward pass.
+//	HG    Hessian·gradient (GraSP): with g = ∂loss/∂W held constant
+//	      (stop-gradient), HG = ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W, i.e. H·g for the
+//	      Hessian H of the loss over the W matrices (double backward). Same
+//	      names and shapes as W.
+//	GS    Synflow pass gradients: every parameter replaced by its absolute
+//	      value, the input embeddings (token + position sum) replaced by
+//	      all-ones, no dropout, float64 if the backend allows; R = Σ of the
+//	      model's output logits (GPT-2: the adaptive-softmax head logits as
+//	      the reference does; FlexiBERT: Σ of the last hidden state);
+//	      GS = ∂R/∂W evaluated at |W|, same names and shapes as W.
+//	Wmix, Gmix, Wffn, Gffn
+//	      subsets of W and G by entry name (no extra capture): Wmix/Gmix the
+//	      token-mixing matrices (names with ".attn." — GPT-2 — or ".op." —
+//	      FlexiBERT), Wffn/Gffn the FFN matrices (".mlp." or ".ffn."); see
+//	      Subsets.
+var ExtraChannels = []Channel{
+	{"GA", lang.ListOf(lang.Tensor, FamilyBlocks), "∂loss/∂A for the same tensors as A (Fisher); not captured yet"},
+	{"HG", lang.ListOf(lang.Tensor, FamilyWeights), "Hessian·gradient H·(∂loss/∂W) by double backward, shapes of W (GraSP); not captured yet"},
+	{"GS", lang.ListOf(lang.Tensor, FamilyWeights), "∂R/∂W of the Synflow pass (|weights|, all-ones input, R = Σ outputs), shapes of W; not captured yet"},
+	{"Wmix", lang.ListOf(lang.Tensor, FamilyMixWeights), "the token-mixing weight matrices of W (attention / LT / DSC op)"},
+	{"Gmix", lang.ListOf(lang.Tensor, FamilyMixWeights), "∂loss/∂W for the matrices of Wmix"},
+	{"Wffn", lang.ListOf(lang.Tensor, FamilyFFNWeights), "the FFN weight matrices of W"},
+	{"Gffn", lang.ListOf(lang.Tensor, FamilyFFNWeights), "∂loss/∂W for the matrices of Wffn"},
+}
+
+// Subset is a channel made of some entries of another channel, chosen by
+// entry name (the runtime's W/G entry names).
+type Subset struct {
+	From  string
+	Match func(entry string) bool
+}
+
+func nameHas(parts ...string) func(string) bool {
+	return func(entry string) bool {
+		for _, p := range parts {
+			if strings.Contains(entry, p) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Subsets derives Wmix, Gmix, Wffn and Gffn from W and G.
+var Subsets = map[string]Subset{
+	"Wmix": {From: "W", Match: nameHas(".attn.", ".op.")},
+	"Gmix": {From: "G", Match: nameHas(".attn.", ".op.")},
+	"Wffn": {From: "W", Match: nameHas(".mlp.", ".ffn.")},
+	"Gffn": {From: "G", Match: nameHas(".mlp.", ".ffn.")},
+}
+
+// LookupChannel finds a channel by name (in Channels, then ExtraChannels).
 func LookupChannel(name string) (Channel, bool) {
 	for _, c := range Channels {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	for _, c := range ExtraChannels {
 		if c.Name == name {
 			return c, true
 		}

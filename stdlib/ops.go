@@ -22,11 +22,23 @@ const (
 	Normalization              // per entry over all its elements; list<scalar,F> normalised across modules
 	Binary                     // + - * / with scalar broadcast and same-family lists
 	Aggregation                // anything → scalar (all elements of all entries)
+	Pairwise                   // per entry: tensor [B,...] → tensor [B,B] over the first (batch) axis
+	Matrix                     // per entry: tensor viewed as a matrix → scalar (linear algebra on the host)
+	Power                      // elementwise with a constant parameter: op(x, c), c a number
+	Axis                       // reduce along one constant axis: op(x, k), tensor → tensor of rank − 1
 )
 
+// Classes lists every class in documentation order.
+var Classes = []Class{Elementwise, Reduction, Normalization, Binary, Aggregation, Pairwise, Matrix, Power, Axis}
+
 func (c Class) String() string {
-	return [...]string{"elementwise", "reduction", "normalisation", "binary", "aggregation"}[c]
+	return [...]string{"elementwise", "reduction", "normalisation", "binary", "aggregation", "pairwise", "matrix", "power", "axis"}[c]
 }
+
+// ConstArg reports whether the class's second argument must be a constant
+// number (an expression without inputs): pow's exponent, amax's axis. The
+// checker types it as a scalar; the engines reject a non-constant one.
+func (c Class) ConstArg() bool { return c == Power || c == Axis }
 
 // Op is one operator. Exactly the kernel fields of its class are set.
 type Op struct {
@@ -55,8 +67,26 @@ type Op struct {
 	Norm32 func(dst, src []float32)
 	Norm64 func(dst, src []float64)
 
-	// Binary: the definition on two elements.
+	// Binary: the definition on two elements. Power: F2(x, c) is the
+	// definition on one element x with the constant parameter c.
 	F2 func(a, b float64) float64
+
+	// Pairwise: the rows×rows result (row-major) for x viewed as
+	// [rows, len(x)/rows], accumulated in float64.
+	Pair func(x []float32, rows int) []float64
+
+	// Matrix: the value for x viewed as a rows×cols matrix (a tensor of
+	// rank > 2 is reshaped to [first, rest], a vector to [1, n]). An error
+	// is a shape the op does not accept (e.g. logdet of a non-square matrix).
+	Mat func(x []float32, rows, cols int) (float64, error)
+
+	// Axis uses Reduce32 on each lane along the axis.
+
+	// NoSearch keeps the op out of the search's vocabulary (Table.Ops):
+	// the checker, the engines, the printers and `lpz ops` still know it.
+	// Set on the operators added for the literature's baselines until the
+	// search opts in to them (see the note in table.go).
+	NoSearch bool
 
 	// Graph lowers the op for the GoMLX engine; set by the runtime package
 	// (keeps this table free of a GoMLX dependency).
@@ -64,7 +94,8 @@ type Op struct {
 
 // Table holds the operators and answers the checker's lookups.
 type Table struct {
-	ops    []*Op
+	ops    []*Op // every operator
+	search []*Op // without NoSearch ones
 	byName map[string]*Op
 	sigs   map[string]*lang.OpSig
 }
@@ -82,12 +113,19 @@ func NewTable(ops []*Op) *Table {
 			t.byName[n] = op
 			t.sigs[n] = sig
 		}
+		if !op.NoSearch {
+			t.search = append(t.search, op)
+		}
 	}
 	return t
 }
 
-// Ops lists the operators in table order.
-func (t *Table) Ops() []*Op { return t.ops }
+// Ops lists the operators the search draws from, in table order: every
+// operator except the NoSearch ones. AllOps lists every operator.
+func (t *Table) Ops() []*Op { return t.search }
+
+// AllOps lists every operator in table order (references, `lpz ops`).
+func (t *Table) AllOps() []*Op { return t.ops }
 
 // Lookup finds an operator by canonical name or alias.
 func (t *Table) Lookup(name string) (*Op, bool) {
@@ -139,6 +177,42 @@ func resultRule(op *Op) func([]lang.Type) (lang.Type, string) {
 		return BinaryResult
 	case Aggregation:
 		return func([]lang.Type) (lang.Type, string) { return lang.ScalarType, "" }
+	case Pairwise:
+		return func(a []lang.Type) (lang.Type, string) {
+			switch a[0].Kind {
+			case lang.Tensor, lang.ListTensor:
+				return a[0], ""
+			}
+			return lang.Type{}, fmt.Sprintf("needs a tensor with a batch axis (or a list of them), got %s", a[0])
+		}
+	case Matrix:
+		return func(a []lang.Type) (lang.Type, string) {
+			switch a[0].Kind {
+			case lang.Tensor:
+				return lang.ScalarType, ""
+			case lang.ListTensor:
+				return lang.ListOf(lang.Scalar, a[0].Family), ""
+			}
+			return lang.Type{}, fmt.Sprintf("needs a matrix (a tensor, or a list of tensors), got %s", a[0])
+		}
+	case Power:
+		return func(a []lang.Type) (lang.Type, string) {
+			if a[1].Kind != lang.Scalar {
+				return lang.Type{}, fmt.Sprintf("the exponent must be a constant number, e.g. %s(x, 0.5), got a %s", op.Name, a[1])
+			}
+			return a[0], ""
+		}
+	case Axis:
+		return func(a []lang.Type) (lang.Type, string) {
+			if a[1].Kind != lang.Scalar {
+				return lang.Type{}, fmt.Sprintf("the axis must be a constant integer, e.g. %s(x, 1) or %s(x, -1), got a %s", op.Name, op.Name, a[1])
+			}
+			switch a[0].Kind {
+			case lang.Tensor, lang.ListTensor:
+				return a[0], ""
+			}
+			return lang.Type{}, fmt.Sprintf("needs a tensor (or a list of tensors) to reduce along an axis, got %s", a[0])
+		}
 	}
 	panic("stdlib: unknown class")
 }
@@ -180,9 +254,9 @@ func (t *Table) LatexTemplate(name string) string {
 // Reference renders the table as text (`lpz ops`).
 func (t *Table) Reference() string {
 	var b strings.Builder
-	for _, class := range []Class{Elementwise, Reduction, Normalization, Binary, Aggregation} {
+	for _, class := range Classes {
 		fmt.Fprintf(&b, "%s:\n", class)
-		for _, op := range t.ops {
+		for _, op := range t.AllOps() {
 			if op.Class != class {
 				continue
 			}

@@ -9,7 +9,7 @@ const (
 )
 
 // Default is the operator table of lpz.
-var Default = NewTable(withLatex([]*Op{
+var Default = NewTable(withNoSearch(withLatex([]*Op{
 	// Elementwise (paper Table 7).
 	withF32(elementwise("log", []string{"element_wise_log"}, "natural logarithm, protected", "ln x for x > 0, 0 for x ≤ 0", 1,
 		func(x float64) float64 {
@@ -48,6 +48,14 @@ var Default = NewTable(withLatex([]*Op{
 	elementwise("sigmoid", nil, "logistic function", "1 / (1 + e⁻ˣ)", 1,
 		func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }),
 	elementwise("id", []string{"identity", "no_op"}, "identity", "x", 0, func(x float64) float64 { return x }),
+	elementwise("sign", []string{"element_wise_sign", "sgn"}, "sign", "−1 for x < 0, 0 at x = 0, 1 for x > 0", 1, sign),
+	elementwise("step", []string{"heaviside", "binarize"}, "unit step: the binary code of an activation (NWOT)", "1 for x > 0, 0 for x ≤ 0", 1,
+		func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0
+		}),
 
 	// Reductions.
 	reduction("fro", []string{"norm_fro", "frobenius_norm"}, "Frobenius norm of each entry", "√(Σ x²)", 1, sumSqRoot[float32], sumSqRoot[float64]),
@@ -55,6 +63,8 @@ var Default = NewTable(withLatex([]*Op{
 	reduction("l1", []string{"norm_l1", "l1_norm"}, "mean absolute value (L1 norm / numel, as the reference defines it)", "Σ |x| / numel", 1, meanAbs[float32], meanAbs[float64]),
 	reduction("avg", []string{"average", "mean", "to_mean_scalar"}, "mean", "Σ x / numel", 1, mean[float32], mean[float64]),
 	reduction("std", []string{"to_std_scalar"}, "sample standard deviation", "√(Σ (x − mean)² / (numel − 1)); 0 when numel < 2", 1, sampleStd[float32], sampleStd[float64]),
+	reduction("max", []string{"maximum", "to_max_scalar"}, "largest element", "max x (NaN if any element is NaN; −Inf for no elements)", 1, maxOf[float32], maxOf[float64]),
+	reduction("min", []string{"minimum", "to_min_scalar"}, "smallest element", "min x (NaN if any element is NaN; +Inf for no elements)", 1, minOf[float32], minOf[float64]),
 
 	// Normalisations (over all elements of an entry; across modules for list<scalar>).
 	normalization("softmax", nil, "softmax over all elements", "eˣ⁻ᵐᵃˣ / Σ eˣ⁻ᵐᵃˣ", 2, softmax[float32], softmax[float64]),
@@ -67,11 +77,57 @@ var Default = NewTable(withLatex([]*Op{
 	binary("mul", "multiplication (also written a * b)", "a · b", func(a, b float64) float64 { return a * b }),
 	binary("div", "protected division (also written a / b)", "a · inv(b) = a / (b + 1e-9)", func(a, b float64) float64 { return a / (b + InvEps) }),
 
+	// Pairwise over the batch (first) axis: rows are the entry's samples.
+	{Name: "gram", Aliases: []string{"gram_matrix"}, Class: Pairwise, Arity: 1, Cost: 2,
+		Doc: "Gram matrix over the batch axis: [B, ...] → [B, B], each sample flattened to a row",
+		Def: "K[i,j] = Σₖ x[i,k] · x[j,k] with x viewed as [B, numel/B] (float64 accumulation)", Pair: gram},
+	{Name: "cos", Aliases: []string{"cosine", "pairwise_cosine"}, Class: Pairwise, Arity: 1, Cost: 2,
+		Doc: "pairwise cosine similarity of the samples (not the trigonometric cosine): [B, ...] → [B, B]",
+		Def: "C[i,j] = ⟨xᵢ, xⱼ⟩ / (‖xᵢ‖ ‖xⱼ‖), xᵢ row i of x viewed as [B, numel/B]; 0 where a row is all zeros", Pair: cosine},
+
+	// Matrix functions (gonum on the host, float64).
+	{Name: "logdet", Aliases: []string{"slogdet", "log_det"}, Class: Matrix, Arity: 1, Cost: 3,
+		Doc: "log of the absolute determinant of a square matrix, protected",
+		Def: "ln |det M| by LU with partial pivoting; 0 when M is singular (det = 0); NaN if M holds NaN/Inf; runtime error unless square (rank > 2 viewed as [first, rest])", Mat: logDet},
+	{Name: "nuc", Aliases: []string{"nuclear_norm", "norm_nuc"}, Class: Matrix, Arity: 1, Cost: 3,
+		Doc: "nuclear norm: sum of singular values (rank > 2 viewed as [first, rest], a vector as [1, n])",
+		Def: "Σᵢ σᵢ(M), σ from the SVD of M in float64", Mat: nuclearNorm},
+
+	// Parametric elementwise: constant second argument.
+	{Name: "pow", Aliases: []string{"power"}, Class: Power, Arity: 2, Cost: 1,
+		Doc: "power with a constant exponent c (a number, e.g. pow(x, 0.05)), protected for negative bases",
+		Def: "xᶜ for x ≥ 0 or integer c; −|x|ᶜ for x < 0 and non-integer c (odd extension: pow(x, 1/3) is the real cube root); 0 to a negative power is +Inf",
+		F2:  powProtected},
+
+	// Reduction along one axis.
+	{Name: "amax", Aliases: []string{"max_axis"}, Class: Axis, Arity: 2, Cost: 1,
+		Doc:      "maximum along axis k (a constant integer; negative counts from the end): drops that axis",
+		Def:      "y[…] = max over i of x[…, i (at axis k), …]; NaN if a lane holds NaN; runtime error if k is not an integer axis of x",
+		Reduce32: maxOf[float32], Reduce64: maxOf[float64]},
+
 	// Aggregation.
 	{Name: "sum", Aliases: []string{"to_sum_scalar"}, Class: Aggregation, Arity: 1, Cost: 1,
 		Doc: "sum of all elements of all entries", Def: "Σ over entries Σ over elements x",
 		Reduce32: sum[float32], Reduce64: sum[float64]},
-}))
+})))
+
+// baselineOps are the operators added for the literature's hand-made
+// proxies (corpus/baselines/). They are kept out of the search's vocabulary
+// (Op.NoSearch) so that adding them does not change what a seeded search
+// draws. max and min are natural unary reductions and could join it; sign
+// and step mostly produce piecewise-constant scores; the pairwise, matrix,
+// power and axis classes need typing support in the search's generator.
+var baselineOps = map[string]bool{
+	"sign": true, "step": true, "max": true, "min": true, "gram": true, "cos": true,
+	"logdet": true, "nuc": true, "pow": true, "amax": true,
+}
+
+func withNoSearch(ops []*Op) []*Op {
+	for _, op := range ops {
+		op.NoSearch = baselineOps[op.Name]
+	}
+	return ops
+}
 
 // latexForms are the paper forms of the operators (see Op.Latex).
 var latexForms = map[string]string{
@@ -82,6 +138,11 @@ var latexForms = map[string]string{
 	"l1": `\tfrac{1}{n}\left\lVert {0}\right\rVert_1`, "avg": `\overline{{0}}`, "std": `\operatorname{std}\left({0}\right)`,
 	"softmax": `\operatorname{softmax}\left({0}\right)`, "logsoftmax": `\log\operatorname{softmax}\left({0}\right)`,
 	"minmax": `\operatorname{minmax}\left({0}\right)`, "sum": `\sum\left({0}\right)`,
+	"sign": `\operatorname{sgn}\left({0}\right)`, "step": `\mathbb{1}\left[{0} > 0\right]`,
+	"max": `\max\left({0}\right)`, "min": `\min\left({0}\right)`,
+	"gram": `{0p}{0p}^{\top}`, "cos": `\operatorname{cossim}\left({0}\right)`,
+	"logdet": `\log\left|\det {0p}\right|`, "nuc": `\left\lVert {0}\right\rVert_*`,
+	"pow": `{0p}^{{1}}`, "amax": `\max_{{1}}\left({0}\right)`,
 }
 
 func withLatex(ops []*Op) []*Op {
@@ -205,6 +266,38 @@ func maxOf[T float](x []T) float64 {
 		}
 	}
 	return m
+}
+
+func minOf[T float](x []T) float64 {
+	m := math.Inf(1)
+	for _, v := range x {
+		f := float64(v)
+		if f != f {
+			return f
+		}
+		if f < m {
+			m = f
+		}
+	}
+	return m
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return x // 0, −0 or NaN
+}
+
+// powProtected is pow's definition (see its Def).
+func powProtected(x, c float64) float64 {
+	if x < 0 && c != math.Trunc(c) {
+		return -math.Pow(-x, c)
+	}
+	return math.Pow(x, c)
 }
 
 func softmax[T float](dst, src []T) {
