@@ -295,77 +295,228 @@ func (m *memo) put(key uint64, arch int, v interp.Value) {
 	}
 }
 
-// fused evaluates a reduction or aggregation of a chain of elementwise and
-// normalisation ops over a tensor or list of tensors entry by entry in one
-// reused scratch buffer, instead of materialising every intermediate
-// tensor (fresh allocations of capture-sized tensors cost more than the
-// arithmetic). It uses the op table's kernels in the same order as the
-// interpreter, so the values are identical. ok is false when n is not such
-// a node.
+// errNoFuse makes fused fall back to op-by-op evaluation (a broadcast
+// between different shapes, lists of different lengths: the interpreter
+// handles or reports those).
+var errNoFuse = errors.New("gp: not fusable")
+
+// tensorKind reports whether t holds tensors.
+func tensorKind(t lang.Type) bool { return t.Kind == lang.Tensor || t.Kind == lang.ListTensor }
+
+// fusable reports whether n is computed entry by entry inside a fused
+// reduction: an elementwise, normalisation or binary op of tensor type.
+func (ev *evaluator) fusable(n *enode) (*stdlib.Op, bool) {
+	if n.op == "" || !tensorKind(n.typ) {
+		return nil, false
+	}
+	op, ok := ev.table.Lookup(n.op)
+	if !ok {
+		return nil, false
+	}
+	switch op.Class {
+	case stdlib.Elementwise, stdlib.Normalization:
+		return op, len(n.args) == 1 && tensorKind(n.args[0].typ)
+	case stdlib.Binary:
+		return op, len(n.args) == 2
+	}
+	return nil, false
+}
+
+// fused evaluates a reduction or aggregation of a tree of elementwise,
+// normalisation and binary ops over tensors entry by entry, in reused
+// scratch buffers, instead of materialising every intermediate list of
+// tensors (fresh capture-sized allocations cost more than the arithmetic).
+// It applies the op table's kernels exactly as the interpreter does, so the
+// values are identical. ok is false when n is not such a node.
 func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, bool, error) {
 	red, ok := ev.table.Lookup(n.op)
 	if !ok || len(n.args) != 1 || (red.Class != stdlib.Reduction && red.Class != stdlib.Aggregation) {
 		return interp.Value{}, false, nil
 	}
-	var chain []*stdlib.Op
-	a := n.args[0]
-	for a.op != "" && len(a.args) == 1 {
-		op, ok := ev.table.Lookup(a.op)
-		if !ok || (op.Class != stdlib.Elementwise && op.Class != stdlib.Normalization) {
-			break
-		}
-		if k := a.typ.Kind; k != lang.Tensor && k != lang.ListTensor {
-			break
-		}
-		chain = append(chain, op)
-		a = a.args[0]
-	}
-	if len(chain) == 0 || (a.typ.Kind != lang.Tensor && a.typ.Kind != lang.ListTensor) {
+	if _, ok := ev.fusable(n.args[0]); !ok {
 		return interp.Value{}, false, nil
 	}
-	base, err := ev.value(ctx, a, i)
+	f := &fusion{ev: ev, ctx: ctx, arch: i, leaves: map[*enode]interp.Value{}}
+	entries, err := f.collect(n.args[0])
 	if err != nil {
+		if errors.Is(err, errNoFuse) {
+			return interp.Value{}, false, nil
+		}
 		return interp.Value{}, true, err
 	}
-	ts := base.Tensors
-	if base.Type.Kind == lang.Tensor {
-		ts = []*tensor.Tensor{base.Tensor}
-	}
-	bp := scratch.Get().(*[]float32)
-	defer scratch.Put(bp)
-	parts := make([]float64, len(ts))
-	var read int64
-	for k, t := range ts {
+	bs := scratch.Get().(*bufset)
+	defer scratch.Put(bs)
+	f.bufs = bs
+	parts := make([]float64, max(entries, 1))
+	for k := range parts {
 		if k&7 == 0 {
 			if err := ctx.Err(); err != nil {
 				return interp.Value{}, true, err
 			}
 		}
-		if cap(*bp) < len(t.Data) {
-			*bp = make([]float32, len(t.Data))
-		}
-		buf := (*bp)[:len(t.Data)]
-		src := t.Data
-		for j := len(chain) - 1; j >= 0; j-- {
-			if op := chain[j]; op.Class == stdlib.Elementwise {
-				op.F32(buf, src)
-			} else {
-				op.Norm32(buf, src)
+		data, _, err := f.entry(n.args[0], k, 0)
+		if err != nil {
+			if errors.Is(err, errNoFuse) {
+				return interp.Value{}, false, nil
 			}
-			src = buf
+			return interp.Value{}, true, err
 		}
-		parts[k] = red.Reduce32(buf)
-		read += int64(4 * len(t.Data))
+		parts[k] = red.Reduce32(data)
 	}
 	ev.nodeEvals.Add(1)
-	ev.bytesRead.Add(read)
+	ev.bytesRead.Add(f.read)
 	switch {
-	case base.Type.Kind == lang.Tensor:
+	case n.args[0].typ.Kind == lang.Tensor:
 		return interp.ScalarValue(parts[0]), true, nil
 	case red.Class == stdlib.Aggregation:
 		return interp.ScalarValue(red.Reduce64(parts)), true, nil
 	}
-	return interp.Value{Type: lang.ListOf(lang.Scalar, base.Type.Family), Scalars: parts, Names: base.Names}, true, nil
+	return interp.Value{Type: lang.ListOf(lang.Scalar, n.args[0].typ.Family), Scalars: parts}, true, nil
 }
 
-var scratch = sync.Pool{New: func() any { b := make([]float32, 0, 1<<16); return &b }}
+type fusion struct {
+	ev     *evaluator
+	ctx    context.Context
+	arch   int
+	leaves map[*enode]interp.Value
+	bufs   *bufset
+	read   int64
+}
+
+// collect evaluates the leaves of a fused tree (memoised values) and
+// returns the number of list entries (0 for a plain tensor).
+func (f *fusion) collect(n *enode) (int, error) {
+	if _, ok := f.ev.fusable(n); ok {
+		entries := 0
+		for _, a := range n.args {
+			e, err := f.collect(a)
+			if err != nil {
+				return 0, err
+			}
+			if e > 0 && entries > 0 && e != entries {
+				return 0, errNoFuse
+			}
+			entries = max(entries, e)
+		}
+		return entries, nil
+	}
+	v, err := f.ev.value(f.ctx, n, f.arch)
+	if err != nil {
+		return 0, err
+	}
+	f.leaves[n] = v
+	if v.Type.IsList() {
+		return v.Len(), nil
+	}
+	return 0, nil
+}
+
+// entry computes entry k of a tensor-typed node into buffer depth (or
+// returns a read-only view of an input), with its shape.
+func (f *fusion) entry(n *enode, k, depth int) ([]float32, []int, error) {
+	if v, ok := f.leaves[n]; ok {
+		var t *tensor.Tensor
+		switch v.Type.Kind {
+		case lang.Tensor:
+			t = v.Tensor
+		case lang.ListTensor:
+			t = v.Tensors[k]
+		default:
+			return nil, nil, errNoFuse
+		}
+		f.read += int64(4 * len(t.Data))
+		return t.Data, t.Shape, nil
+	}
+	op, _ := f.ev.fusable(n)
+	if op.Class != stdlib.Binary {
+		src, shape, err := f.entry(n.args[0], k, depth)
+		if err != nil {
+			return nil, nil, err
+		}
+		buf := f.bufs.get(depth, len(src))
+		if op.Class == stdlib.Elementwise {
+			op.F32(buf, src)
+		} else {
+			op.Norm32(buf, src)
+		}
+		return buf, shape, nil
+	}
+	fn := op.F2
+	a, b := n.args[0], n.args[1]
+	switch {
+	case !tensorKind(a.typ):
+		x := f.scalarEntry(a, k)
+		src, shape, err := f.entry(b, k, depth)
+		if err != nil {
+			return nil, nil, err
+		}
+		buf := f.bufs.get(depth, len(src))
+		for j, y := range src {
+			buf[j] = float32(fn(x, float64(y)))
+		}
+		return buf, shape, nil
+	case !tensorKind(b.typ):
+		y := f.scalarEntry(b, k)
+		src, shape, err := f.entry(a, k, depth)
+		if err != nil {
+			return nil, nil, err
+		}
+		buf := f.bufs.get(depth, len(src))
+		for j, x := range src {
+			buf[j] = float32(fn(float64(x), y))
+		}
+		return buf, shape, nil
+	}
+	as, ashape, err := f.entry(a, k, depth)
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, bshape, err := f.entry(b, k, depth+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !sameShape(ashape, bshape) {
+		return nil, nil, errNoFuse
+	}
+	buf := f.bufs.get(depth, len(as))
+	bs = bs[:len(as)]
+	for j, x := range as {
+		buf[j] = float32(fn(float64(x), float64(bs[j])))
+	}
+	return buf, ashape, nil
+}
+
+func (f *fusion) scalarEntry(n *enode, k int) float64 {
+	v := f.leaves[n]
+	if v.Type.Kind == lang.ListScalar {
+		return v.Scalars[k]
+	}
+	return v.Scalar
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// bufset holds one scratch buffer per depth of a fused tree.
+type bufset struct{ b [][]float32 }
+
+func (s *bufset) get(depth, n int) []float32 {
+	for len(s.b) <= depth {
+		s.b = append(s.b, nil)
+	}
+	if cap(s.b[depth]) < n {
+		s.b[depth] = make([]float32, n)
+	}
+	return s.b[depth][:n]
+}
+
+var scratch = sync.Pool{New: func() any { return &bufset{} }}

@@ -337,3 +337,49 @@ func TestRejectionReasons(t *testing.T) {
 		}
 	}
 }
+
+// The search's evaluator (memo, fused reductions) gives the interpreter's
+// values on random well-typed trees.
+func TestEvaluatorMatchesInterpreter(t *testing.T) {
+	p := synthetic(6, 8)
+	for _, shape := range []Shape{Paper, Free} {
+		g, _ := NewGenerator(stdlib.Default, p.Terminals, shape, 3, 5)
+		ev := &evaluator{table: stdlib.Default, archs: p.Archs, workers: 2, memo: newMemo(1 << 20)}
+		r := rand.New(rand.NewPCG(8, 9))
+		fusedCount := 0
+		for trial := 0; trial < 300; trial++ {
+			e := g.Random(r)
+			c, err := g.Check(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := ev.build(c, c.Expr)
+			n := len(p.Archs)
+			scores := make([]float64, n)
+			errs := make([]*archError, n)
+			before := ev.nodeEvals.Load()
+			ev.scoreRange(context.Background(), root, 0, n, scores, errs)
+			if ev.nodeEvals.Load()-before < int64(n*(lang.Size(c.Expr)-2)) {
+				fusedCount++
+			}
+			prog, err := interp.Compile(c, stdlib.Default)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range p.Archs {
+				v, err := interp.Host{}.Eval(context.Background(), prog, a.Inputs)
+				want, ok := v.Scalar, err == nil
+				got, gok := scores[i], errs[i] == nil
+				if ok != gok {
+					t.Fatalf("%s on %d: interpreter ok %v (%v), evaluator ok %v (%v)", lang.Print(e), i, ok, err, gok, errs[i])
+				}
+				if ok && got != want && math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+					t.Fatalf("%s on %d: %v, interpreter %v", lang.Print(e), i, got, want)
+				}
+			}
+		}
+		if fusedCount == 0 {
+			t.Errorf("no fused evaluation happened")
+		}
+	}
+}
