@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -124,7 +125,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.bench, "bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
-	fs.StringVar(&o.inputs, "inputs", strings.Join(listChannels(), ","), "terminals: comma-separated channel/scalar names")
+	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (default: the paper's six inputs)")
 	fs.IntVar(&o.sample, "sample", 50, "architectures in the fitness sample (seeded by --seed)")
 	fs.IntVar(&o.cfg.Pop, "pop", d.Pop, "population size")
 	fs.IntVar(&o.cfg.Gens, "gens", d.Gens, "generations (one offspring each)")
@@ -392,6 +393,9 @@ type searchReport struct {
 	Seconds     float64         `json:"seconds"`
 	EvalsPerSec float64         `json:"evals_per_sec"`
 	MemoHitRate float64         `json:"memo_hit_rate"`
+	EarlyShare  float64         `json:"early_rejection_share"` // of evaluations stopped at the first slice
+	RPSShare    float64         `json:"rps_share"`             // of children discarded before evaluation (rules, types, duplicates)
+	MemMB       float64         `json:"go_memory_mb"`          // memory the Go runtime obtained from the OS (≈ peak heap)
 	History     []gp.GenStats   `json:"history"`
 }
 
@@ -413,6 +417,15 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	if n := res.MemoHits + res.MemoMisses; n > 0 {
 		rep.MemoHitRate = float64(res.MemoHits) / float64(n)
 	}
+	if res.Evaluations > 0 {
+		rep.EarlyShare = float64(res.Rejections["early"]) / float64(res.Evaluations)
+	}
+	if res.Children > 0 {
+		rep.RPSShare = float64(res.Rejections["rule"]+res.Rejections["type"]+res.Rejections["duplicate"]+res.Rejections["fixpoint"]) / float64(res.Children)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rep.MemMB = float64(ms.Sys) / (1 << 20)
 	// Formulas to assess on every architecture: the top of the population
 	// and the Pareto front of the hall of fame.
 	var forms []formulaReport
@@ -562,7 +575,8 @@ func (r *searchReport) text(w io.Writer) {
 	sort.Strings(reasons)
 	fmt.Fprintf(w, "%d generations (stopped: %s), %d evaluations of %d children in %.2fs (%.0f evaluations/s); memo hit rate %.1f%%\n",
 		r.Generations, r.Stopped, r.Evaluations, r.Children, r.Seconds, r.EvalsPerSec, 100*r.MemoHitRate)
-	fmt.Fprintf(w, "rejected: %s\n\n", strings.Join(reasons, ", "))
+	fmt.Fprintf(w, "rejected: %s (before evaluation: %.1f%% of children; stopped early on the first slice: %.1f%% of evaluations); Go memory %.0f MB\n\n",
+		strings.Join(reasons, ", "), 100*r.RPSShare, 100*r.EarlyShare, r.MemMB)
 	wn := r.Winner
 	fmt.Fprintf(w, "winner:      proxy searched = %s\n", wn.Formula)
 	fmt.Fprintf(w, "latex:       %s\n", wn.Latex)
