@@ -310,7 +310,7 @@ func TestRejectionReasons(t *testing.T) {
 	g, _ := NewGenerator(stdlib.Default, p.Terminals, Paper, 2, 4)
 	rules, _ := stdlib.Rules()
 	cfg := DefaultConfig()
-	s := &search{cfg: cfg, prob: p, gen: g, rules: rules, seen: map[uint64]bool{}, hof: map[int]Individual{},
+	s := &search{cfg: cfg, prob: p, gen: g, rules: rules, seen: map[uint64]bool{}, hof: map[int]Individual{}, maxDepth: 8,
 		res: &Result{Rejections: map[string]int{}}, ev: &evaluator{table: stdlib.Default, archs: p.Archs, workers: 1}}
 	for _, a := range p.Archs {
 		s.truth = append(s.truth, a.Truth)

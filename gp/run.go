@@ -173,21 +173,23 @@ func Complexity(e lang.Expr, table *stdlib.Table) int {
 
 // search is the state of one run.
 type search struct {
-	cfg     Config
-	prob    *Problem
-	gen     *Generator
-	rules   *lang.RuleSet
-	ev      *evaluator
-	pcg     *rand.PCG
-	r       *rand.Rand
-	truth   []float64
-	pop     []Individual
-	seen    map[uint64]bool
-	res     *Result
-	hof     map[int]Individual
-	start   time.Time
-	gensRun int
-	evals0  int // evaluations before a resume (for evals/s)
+	cfg      Config
+	prob     *Problem
+	gen      *Generator
+	rules    *lang.RuleSet
+	ev       *evaluator
+	pcg      *rand.PCG
+	r        *rand.Rand
+	truth    []float64
+	pop      []Individual
+	seen     map[uint64]bool
+	res      *Result
+	hof      map[int]Individual
+	start    time.Time
+	gensRun  int
+	maxDepth int // deeper children are rejected ("size")
+	maxChain int // Paper: most unary ops (but sum) on a root-to-leaf path
+	evals0   int // evaluations before a resume (for evals/s)
 }
 
 // Run searches for a proxy.
@@ -217,6 +219,14 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 	s.truth = make([]float64, len(prob.Archs))
 	for i, a := range prob.Archs {
 		s.truth[i] = a.Truth
+	}
+	// Crossover and mutation must not grow trees beyond the search space:
+	// the paper's tree has Unary ops per branch under g, an aggregation of
+	// each branch when their families differ, and the outer sum.
+	s.maxDepth = cfg.Unary + 4
+	s.maxChain = cfg.Unary + 1
+	if cfg.Shape == Free {
+		s.maxDepth = cfg.Depth + 2
 	}
 	s.pcg = rand.NewPCG(cfg.Seed, 0x6770) // "gp"
 	s.r = rand.New(s.pcg)
@@ -472,6 +482,9 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 	if c.Type().Kind != lang.Scalar {
 		return Individual{}, "type"
 	}
+	if depth(c.Expr) > s.maxDepth || (s.cfg.Shape == Paper && s.maxChain > 0 && unaryChain(c.Expr) > s.maxChain) {
+		return Individual{}, "size"
+	}
 	hasInput := false
 	lang.Walk(c.Expr, func(x lang.Expr) bool {
 		if _, ok := x.(*lang.Ref); ok {
@@ -540,4 +553,32 @@ func nearlyConstant(x []float64) bool {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	return hi-lo <= 1e-9*math.Max(math.Abs(lo), math.Abs(hi))
+}
+
+// depth is the number of nodes on the longest root-to-leaf path.
+func depth(e lang.Expr) int {
+	d := 0
+	if c, ok := e.(*lang.Call); ok {
+		for _, a := range c.Args {
+			d = max(d, depth(a))
+		}
+	}
+	return d + 1
+}
+
+// unaryChain is the largest number of unary ops other than the outer
+// aggregation sum on a root-to-leaf path.
+func unaryChain(e lang.Expr) int {
+	c, ok := e.(*lang.Call)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, a := range c.Args {
+		n = max(n, unaryChain(a))
+	}
+	if len(c.Args) == 1 && c.Op != "sum" {
+		n++
+	}
+	return n
 }
