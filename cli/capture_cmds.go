@@ -92,7 +92,11 @@ func init() {
 		if backend == "" {
 			backend = "go (SimpleGo)"
 		}
-		return backend, fmt.Sprintf("batch %d × %d tokens, capture seed %d, text %s", s.batch, s.seq, s.seed, s.textPath(bs.data))
+		desc := fmt.Sprintf("batch %d × %d tokens, capture seed %d, text %s", s.batch, s.seq, s.seed, s.textPath(bs.data))
+		if bs.b.Family == bench.FamilyFlexiBERT {
+			desc += ", model fidelity " + string(bs.mode)
+		}
+		return backend, desc
 	}
 	register(&command{"capture", "capture channels into the cache: lpz capture --bench NAME [--archs N] [--shard i/n]", runCapture})
 }
@@ -339,10 +343,21 @@ func (c *capturer) run(a bench.Arch) (*runtime.Capture, error) {
 	return nil, fmt.Errorf("architecture %s has no model configuration", a.ID)
 }
 
-// captureFlexi is set when the FlexiBERT family is built in.
-var captureFlexi = func(c *capturer, a bench.Arch) (*runtime.Capture, error) {
-	return nil, fmt.Errorf("the FlexiBERT model family is not available in this build")
+// captureFlexi captures a FlexiBERT encoder: the text's GPT-2 ids folded
+// into its 30522-entry vocabulary (tokenizer.FoldIDs), masked-LM loss.
+func captureFlexi(c *capturer, a bench.Arch) (*runtime.Capture, error) {
+	batch := runtime.MLMBatch{}
+	for _, w := range c.ids {
+		batch.Inputs = append(batch.Inputs, tokenizer.FoldIDs(w, flexiVocab))
+	}
+	return runtime.CaptureFlexiBERT(c.backend, *a.Flexi, batch, runtime.FlexiOptions{
+		CaptureOptions: runtime.CaptureOptions{Seed: c.s.seed},
+		Fidelity:       c.bs.mode,
+	})
 }
+
+// flexiVocab is the ELECTRA-small vocabulary size of every FlexiBERT model.
+const flexiVocab = 30522
 
 func inputsEntry(in interp.Inputs, id string) *cache.Entry {
 	e := &cache.Entry{Lists: map[string]cache.List{}, Scalars: map[string]float64{}, Meta: map[string]string{"arch": id}}
