@@ -116,11 +116,12 @@ type searchOpts struct {
 	top                           int
 	resume                        string
 	quiet                         bool
+	stderr                        io.Writer
 }
 
 func runSearch(env *Env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	o := &searchOpts{}
+	o := &searchOpts{stderr: env.Stderr}
 	d := gp.DefaultConfig()
 	fs.StringVar(&o.bench, "bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
@@ -184,7 +185,10 @@ func runSearch(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	sample, err := buildProblem(ctx, bs, bench.Sample(bs.b, o.sample, o.seed), terms)
+	sampleArchs := bench.Sample(bs.b, o.sample, o.seed)
+	capBar := newProgress(env.Stderr, "inputs (sample)", len(sampleArchs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
+	sample, err := buildProblem(ctx, bs, sampleArchs, terms, capBar.update)
+	capBar.finish()
 	if err != nil {
 		return err
 	}
@@ -246,6 +250,14 @@ func validPairs(s, t []float64) ([]float64, []float64) {
 	return a, b
 }
 
+func (o *searchOpts) terminalNames(terms []stdlib.Channel) []string {
+	var out []string
+	for _, t := range terms {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 // parseTerminals resolves --inputs against the channel table.
 func parseTerminals(s string) ([]stdlib.Channel, error) {
 	var out []stdlib.Channel
@@ -274,7 +286,7 @@ func parseTerminals(s string) ([]stdlib.Channel, error) {
 
 // buildProblem gets the inputs of archs (capturing channels through the
 // runtime when the terminals need them).
-func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, terms []stdlib.Channel) (*gp.Problem, error) {
+func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, terms []stdlib.Channel, progress func(int)) (*gp.Problem, error) {
 	var channels []string
 	for _, t := range terms {
 		channels = append(channels, t.Name)
@@ -295,6 +307,9 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 			}
 		}
 		p.Archs = append(p.Archs, gp.Arch{ID: a.ID, Inputs: keep, Truth: a.Truth, Stratum: bench.StratumOf(a)})
+		if progress != nil {
+			progress(len(p.Archs))
+		}
 	}
 	return p, nil
 }
@@ -454,7 +469,9 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	for _, h := range gp.Pareto(res.HallOfFame) {
 		add(h.Individual, true)
 	}
-	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers)
+	bar := newProgress(o.stderr, "all architectures", len(bs.b.Archs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
+	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers, bar.update)
+	bar.finish()
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +508,7 @@ type fullAssessment struct {
 // assessAll evaluates formulas on every architecture of the benchmark,
 // getting each architecture's inputs once (streaming: captures are not all
 // held in memory).
-func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms []stdlib.Channel, workers int) ([]fullAssessment, error) {
+func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms []stdlib.Channel, workers int, progress func(int)) ([]fullAssessment, error) {
 	p := &gp.Problem{Terminals: terms}
 	progs := make([]*interp.Program, len(exprs))
 	for i, e := range exprs {
@@ -511,6 +528,8 @@ func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms [
 	}
 	errs := make([]error, len(archs))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	next := make(chan int)
 	for w := 0; w < max(1, workers); w++ {
 		wg.Add(1)
@@ -525,6 +544,12 @@ func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms [
 				for i, prog := range progs {
 					scores[i][j], _ = gp.Score(ctx, prog, in)
 				}
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -730,7 +755,7 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 				return err
 			}
 			best := res.Best()
-			full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers)
+			full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers, nil)
 			if err != nil {
 				return err
 			}

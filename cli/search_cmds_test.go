@@ -122,6 +122,10 @@ func TestSharedSearchExtras(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+	d := searchRun(t, "--depth", "3", "--gens", "50", "--pop", "20", "--patience", "20")
+	if d.Winner.Formula == "" || d.Generations > 50 {
+		t.Errorf("free-form search: %+v", d.Winner)
+	}
 	out, errs, code = lpz(t, "", append(base, "--ablation", "rps", "--seeds", "2", "--gens", "40")...)
 	if code != 0 || !strings.Contains(out, "ablation rps on gpt2-wt103, 2 seeds") || !strings.Contains(out, "no-rps") {
 		t.Errorf("ablation: code %d\n%s\n%s", code, out, errs)
