@@ -154,12 +154,12 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 			std = append(std, c)
 		}
 	}
-	if wantOnes && len(std) == 0 {
-		std = []string{"params"} // only Gones: not "all"
-	}
 	want, sel, err := parseChannels(std)
 	if err != nil {
 		return nil, err
+	}
+	if wantOnes && len(std) == 0 { // only Gones was asked for, not "all"
+		want, sel = chanSet{}, map[string]bool{}
 	}
 	fb, err := prepareMLMBatch(a, batch, opts.Seed)
 	if err != nil {
@@ -188,14 +188,7 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 	}
 	wnames := flexiWeightNames(a)
 	if want.W {
-		var ws []*tensor.Tensor
-		for i := range m.layers {
-			for _, p := range m.layers[i].weights() {
-				t, _ := tensor.FromData(p.Data, p.Shape...)
-				ws = append(ws, t)
-			}
-		}
-		c.Inputs["W"] = interp.TensorList(stdlib.FamilyWeights, wnames, ws)
+		c.Inputs["W"] = m.weightList()
 	}
 	if want.G {
 		c.Inputs["G"] = interp.TensorList(stdlib.FamilyWeights, wnames, res.G)

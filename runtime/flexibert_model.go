@@ -3,9 +3,14 @@ package runtime
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"sync"
 
 	"lpz/bench"
+	"lpz/interp"
+	"lpz/stdlib"
+	"lpz/tensor"
 )
 
 // The FlexiBERT family (../shared/docs/FLEXIBERT_MODEL.md, "the spec"): the
@@ -300,10 +305,75 @@ func newFlexiShapes(a *flexiArch) *FlexiBERT {
 }
 
 func (m *FlexiBERT) initWeights(seed uint64) {
-	r := rand.New(rand.NewPCG(seed, flexiRNGStream))
-	drawParams(m.Params, r.NormFloat64)
-	E := m.arch.dims.E
-	clear(m.word.Data[:E]) // padding_idx 0
+	src := rand.NewPCG(seed, flexiRNGStream)
+	r := rand.New(src)
+	// The three embedding tables come first in the stream and do not depend
+	// on the architecture: they are drawn once per (seed, sizes) and then
+	// copied, with the stream resumed from the saved PCG state (the
+	// values are bit-identical to drawing them).
+	tables := m.Params[:3] // word, position, token type
+	key := flexiEmbKey{seed: seed, dims: m.arch.dims}
+	flexiEmbMemo.Lock()
+	hit := flexiEmbMemo.key == key && flexiEmbMemo.state != nil
+	if hit {
+		for i, p := range tables {
+			p.Data = slices.Clone(flexiEmbMemo.data[i])
+		}
+		if err := src.UnmarshalBinary(flexiEmbMemo.state); err != nil {
+			panic(err) // a state we marshalled ourselves
+		}
+	}
+	flexiEmbMemo.Unlock()
+	if !hit {
+		drawParams(tables, r.NormFloat64)
+		clear(m.word.Data[:m.arch.dims.E]) // padding_idx 0
+		state, err := src.MarshalBinary()
+		if err != nil {
+			panic(err)
+		}
+		flexiEmbMemo.Lock()
+		flexiEmbMemo.key, flexiEmbMemo.state = key, state
+		flexiEmbMemo.data = [3][]float32{slices.Clone(tables[0].Data), slices.Clone(tables[1].Data), slices.Clone(tables[2].Data)}
+		flexiEmbMemo.Unlock()
+	}
+	drawParams(m.Params[3:], r.NormFloat64)
+}
+
+type flexiEmbKey struct {
+	seed uint64
+	dims flexiDims
+}
+
+// flexiEmbMemo keeps the embedding tables of the last seed (a capture run
+// over many architectures uses one seed).
+var flexiEmbMemo struct {
+	sync.Mutex
+	key   flexiEmbKey
+	data  [3][]float32
+	state []byte
+}
+
+// FlexiWeightList rebuilds the W channel of a FlexiBERT capture from (cfg,
+// mode, seed) alone, like GPT2WeightList: the capture cache need not store
+// the weights.
+func FlexiWeightList(cfg bench.FlexiBERTConfig, mode bench.FlexiMode, seed uint64) (interp.Value, error) {
+	m, err := NewFlexiBERT(cfg, mode, seed)
+	if err != nil {
+		return interp.Value{}, err
+	}
+	return m.weightList(), nil
+}
+
+// weightList is the W channel: the layers' weight matrices (sharing the
+// Params' data) in flexiWeightNames order.
+func (m *FlexiBERT) weightList() interp.Value {
+	var ws []*tensor.Tensor
+	for i := range m.layers {
+		for _, p := range m.layers[i].weights() {
+			ws = append(ws, &tensor.Tensor{Shape: slices.Clone(p.Shape), Data: p.Data})
+		}
+	}
+	return interp.TensorList(stdlib.FamilyWeights, flexiWeightNames(m.arch), ws)
 }
 
 // NumParams counts the model's parameters: total (embedding block +

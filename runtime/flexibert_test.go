@@ -359,6 +359,25 @@ func TestFlexiDeterminism(t *testing.T) {
 	if !slices.Equal(m1.word.Data, m2.word.Data) || !slices.Equal(m1.pos.Data, m2.pos.Data) {
 		t.Error("embedding tables depend on the architecture")
 	}
+	// Memoised tables (hit and miss) give the bits of one plain stream.
+	ref := newFlexiShapes(a)
+	r := rand.New(rand.NewPCG(11, flexiRNGStream))
+	drawParams(ref.Params, r.NormFloat64)
+	clear(ref.word.Data[:a.dims.E])
+	for _, reset := range []bool{true, false} {
+		if reset {
+			flexiEmbMemo.Lock()
+			flexiEmbMemo.state = nil
+			flexiEmbMemo.Unlock()
+		}
+		mm := newFlexiShapes(a)
+		mm.initWeights(11)
+		for i, p := range mm.Params {
+			if !slices.Equal(p.Data, ref.Params[i].Data) {
+				t.Errorf("memo reset %v: %s differs from the plain stream", reset, p.Name)
+			}
+		}
+	}
 	for _, v := range m1.word.Data[:6] {
 		if v != 0 {
 			t.Fatal("pad row not zero")
