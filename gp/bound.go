@@ -15,11 +15,12 @@ import (
 // An evaluated architecture whose score ranks r_i among the m evaluated
 // ones keeps that order among all n; LB is the minimum of Σ d² over every
 // ranking of all n consistent with it (computed exactly by a small dynamic
-// program), and ρ ≤ 1 − 6 LB / (n(n²−1)). The bound holds when no two scores
-// and no two truths are equal; ok is false (no bound) when the truth or the
-// m known scores have ties. (Ties among the scores not yet computed cannot
-// be excluded in advance; the tests check that results are identical with
-// and without early rejection.)
+// program), and ρ ≤ 1 − 6 LB / (n(n²−1)) for any tie-free completion. With
+// ties among the scores not yet computed, ρ is the Pearson correlation of
+// average ranks: its covariance is the mean over tie-breakings (each
+// bounded as above) and its rank variance shrinks at most by the factor
+// below, so the bound is divided by that factor when positive. ok is false
+// (no bound) when the truth or the m known scores have ties.
 func spearmanUpperBound(known, truth []float64, m int, higherIsBetter bool) (float64, bool) {
 	n := len(truth)
 	if m >= n || m < 2 {
@@ -81,5 +82,14 @@ func spearmanUpperBound(known, truth []float64, m int, higherIsBetter bool) (flo
 	}
 	lb := *at(m, u)
 	nf := float64(n)
-	return 1 - 6*lb/(nf*(nf*nf-1)), true
+	ub := 1 - 6*lb/(nf*(nf*nf-1))
+	if ub > 0 {
+		// Ties among the scores not yet computed shrink the variance of
+		// their average ranks, which can raise a positive ρ: by at most
+		// 1/√(1 − (t³−t)/(n³−n)) with t = n−m+1, all of them tied with one
+		// evaluated score (the largest tie group possible).
+		t := float64(n - m + 1)
+		ub /= math.Sqrt(1 - (t*t*t-t)/(nf*nf*nf-nf))
+	}
+	return ub, true
 }

@@ -289,9 +289,13 @@ func TestSpearmanUpperBound(t *testing.T) {
 		truth := make([]float64, n)
 		scores := make([]float64, n)
 		corr := r.Float64()*2 - 1
+		ties := r.IntN(3) == 0
 		for i := range truth {
 			truth[i] = r.NormFloat64()
 			scores[i] = corr*truth[i] + r.NormFloat64()*0.5
+			if ties && i >= m && r.IntN(2) == 0 {
+				scores[i] = scores[r.IntN(m)] // ties with evaluated scores
+			}
 		}
 		higher := r.IntN(2) == 0
 		ub, ok := spearmanUpperBound(scores[:m], truth, m, higher)
