@@ -126,7 +126,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.bench, "bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
-	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (default: the paper's six inputs)")
+	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")
 	fs.IntVar(&o.sample, "sample", 50, "architectures in the fitness sample (seeded by --seed)")
 	fs.IntVar(&o.cfg.Pop, "pop", d.Pop, "population size")
 	fs.IntVar(&o.cfg.Gens, "gens", d.Gens, "generations (one offspring each)")
@@ -381,6 +381,7 @@ type formulaReport struct {
 	Complexity int            `json:"complexity"`
 	Sample     gp.Assessment  `json:"sample"`
 	All        *gp.Assessment `json:"all,omitempty"`
+	HeldOut    *gp.Assessment `json:"held_out,omitempty"` // all architectures outside the fitness sample
 	Pareto     bool           `json:"pareto,omitempty"`
 	fullScores []float64
 	fullTruth  []float64
@@ -475,10 +476,26 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	if err != nil {
 		return nil, err
 	}
+	inSample := map[string]bool{}
+	for _, a := range sample.Archs {
+		inSample[a.ID] = true
+	}
+	strata := bench.Strata(bs.b)
 	for i := range forms {
 		a := all[i]
 		forms[i].All = &a.Assessment
 		forms[i].fullScores, forms[i].fullTruth = a.scores, a.truth
+		var hs, ht []float64
+		var hst []string
+		for j, arch := range bs.b.Archs {
+			if !inSample[arch.ID] {
+				hs, ht, hst = append(hs, a.scores[j]), append(ht, a.truth[j]), append(hst, strata[j])
+			}
+		}
+		if len(hs) > 0 {
+			h := gp.Assess(hs, ht, hst, bs.b.HigherIsBetter)
+			forms[i].HeldOut = &h
+		}
 	}
 	rep.Winner = forms[0]
 	rep.Top = forms[:ntop]
@@ -613,6 +630,9 @@ func (r *searchReport) text(w io.Writer) {
 			fmt.Fprintf(w, "; %d invalid", a.Invalid)
 		}
 		fmt.Fprintln(w)
+	}
+	if h := wn.HeldOut; h != nil {
+		fmt.Fprintf(w, "held out (%d): ρ %s  τ %s  (the architectures outside the fitness sample)\n", h.N, fmtRho(h.Rho), fmtRho(h.Tau))
 	}
 	table := func(title string, fs []formulaReport) {
 		fmt.Fprintf(w, "\n%s\n  %4s  %8s  %8s  %8s  %s\n", title, "cplx", "ρ sample", "ρ all", "ρ within", "formula")
