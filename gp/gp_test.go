@@ -26,8 +26,8 @@ func testTerminals() []stdlib.Channel {
 }
 
 // synthetic builds n architectures whose truth is a known function of their
-// inputs: log Σ W² (up to small noise), with A, H, G, J unrelated noise of
-// per-architecture scale.
+// inputs: log Σ W² + log Σ |A| (up to small noise), with H, G, J unrelated
+// noise of per-architecture scale.
 func synthetic(n int, seed uint64) *Problem {
 	r := rand.New(rand.NewPCG(seed, 7))
 	mk := func(scale float64, shape ...int) *tensor.Tensor {
@@ -57,13 +57,19 @@ func synthetic(n int, seed uint64) *Problem {
 			"params": interp.ScalarValue(float64(1000 * layers)),
 			"layers": interp.ScalarValue(float64(layers)),
 		}
-		var sq float64
+		var sq, sa float64
 		for _, w := range W {
 			for _, v := range w.Data {
 				sq += float64(v) * float64(v)
 			}
 		}
-		p.Archs = append(p.Archs, Arch{ID: string(rune('a' + i%26)), Inputs: in, Truth: math.Log(sq) + 0.01*r.NormFloat64(), Stratum: "s"})
+		for _, a := range A {
+			for _, v := range a.Data {
+				sa += math.Abs(float64(v))
+			}
+		}
+		// The truth needs both families: Σ W² (weights) and Σ |A| (blocks).
+		p.Archs = append(p.Archs, Arch{ID: string(rune('a' + i%26)), Inputs: in, Truth: math.Log(sq) + math.Log(sa) + 0.01*r.NormFloat64(), Stratum: "s"})
 	}
 	return p
 }
@@ -163,7 +169,7 @@ func resultSig(r *Result) []any {
 
 func TestSyntheticFindsFormula(t *testing.T) {
 	p := synthetic(30, 1)
-	res, err := Run(context.Background(), p, small(Config{Pop: 30, Gens: 200, Seed: 42}))
+	res, err := Run(context.Background(), p, small(Config{Pop: 30, Gens: 300, Seed: 42}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +195,11 @@ func TestSyntheticFindsFormula(t *testing.T) {
 	rho, _, _ := rank.Correlate(scores, truth, true)
 	if math.Abs(rho-b.Rho) > 1e-12 {
 		t.Fatalf("reported ρ %v, recomputed %v", b.Rho, rho)
+	}
+	// The generating formula itself (two families, aggregated) is near 1.
+	known, _ := lang.ParseExpr("sum(sq(W)) * sum(abs(A))")
+	if a, _, err := AssessProblem(context.Background(), p, known); err != nil || a.Rho < 0.99 {
+		t.Fatalf("known formula: ρ %v %v", a.Rho, err)
 	}
 	if len(res.HallOfFame) == 0 || !res.HallOfFame[0].Pareto {
 		t.Fatalf("hall of fame %v", res.HallOfFame)
