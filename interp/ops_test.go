@@ -686,8 +686,6 @@ func TestNewOpErrors(t *testing.T) {
 		"W": TensorList("weights", []string{"block0.attn.c_attn"}, []*tensor.Tensor{m})}
 	// Runtime errors.
 	for _, c := range []struct{ src, want string }{
-		{"logdet(m)", "logdet needs a square matrix, got 2×3 (shape [2,3])"},
-		{"sum(logdet(W))", "entry 0 (block0.attn.c_attn): logdet needs a square matrix"},
 		{"sum(pow(m, s))", "the second argument of pow must be a constant number"},
 		{"sum(amax(m, 2))", "axis 2 is not an integer axis of a tensor of shape [2,3]"},
 		{"sum(amax(m, 0.5))", "axis 0.5 is not an integer axis"},
@@ -722,6 +720,8 @@ func TestNewOpErrors(t *testing.T) {
 		{"pow(4, 1 / 2)", math.Pow(4, 1/(2+1e-9))},
 		{"pow(-8, 1 / 3)", -math.Pow(8, 1/(3+1e-9))},
 		{"logdet(z)", 0},
+		{"logdet(m)", 0}, // not square: no determinant
+		{"sum(logdet(W))", 0},
 		{"max(m) - min(m)", 5},
 		{"sum(amax(m, -1))", 3 + 6},
 	} {

@@ -1,7 +1,6 @@
 package stdlib
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -70,10 +69,12 @@ func finite32(x []float32) bool {
 }
 
 // logDet is ln|det M|, 0 for a singular M (the protected convention of
-// abslog: ln|x| with 0 at x = 0), NaN when M holds NaN or ±Inf.
+// abslog: ln|x| with 0 at x = 0) and for a non-square M (it has no
+// determinant; the reference code's NaN → 0 for EZNAS), NaN when M holds
+// NaN or ±Inf.
 func logDet(x []float32, rows, cols int) (float64, error) {
 	if rows != cols {
-		return 0, fmt.Errorf("logdet needs a square matrix, got %d×%d", rows, cols)
+		return 0, nil
 	}
 	if !finite32(x) {
 		return math.NaN(), nil

@@ -77,7 +77,7 @@ type Op struct {
 
 	// Matrix: the value for x viewed as a rows×cols matrix (a tensor of
 	// rank > 2 is reshaped to [first, rest], a vector to [1, n]). An error
-	// is a shape the op does not accept (e.g. logdet of a non-square matrix).
+	// is a shape the op does not accept.
 	Mat func(x []float32, rows, cols int) (float64, error)
 
 	// Axis uses Reduce32 on each lane along the axis.

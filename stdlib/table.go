@@ -87,8 +87,8 @@ var Default = NewTable(withNoSearch(withLatex([]*Op{
 
 	// Matrix functions (gonum on the host, float64).
 	{Name: "logdet", Aliases: []string{"slogdet", "log_det"}, Class: Matrix, Arity: 1, Cost: 3,
-		Doc: "log of the absolute determinant of a square matrix, protected",
-		Def: "ln |det M| by LU with partial pivoting; 0 when M is singular (det = 0); NaN if M holds NaN/Inf; runtime error unless square (rank > 2 viewed as [first, rest])", Mat: logDet},
+		Doc: "log of the absolute determinant, protected (0 for singular or non-square matrices)",
+		Def: "ln |det M| by LU with partial pivoting; 0 when M is singular (det = 0) or not square (no determinant); NaN if M holds NaN/Inf (rank > 2 viewed as [first, rest])", Mat: logDet},
 	{Name: "nuc", Aliases: []string{"nuclear_norm", "norm_nuc"}, Class: Matrix, Arity: 1, Cost: 3,
 		Doc: "nuclear norm: sum of singular values (rank > 2 viewed as [first, rest], a vector as [1, n])",
 		Def: "Σᵢ σᵢ(M), σ from the SVD of M in float64", Mat: nuclearNorm},
