@@ -212,6 +212,13 @@ func runSearch(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if res.Stopped == "interrupted" {
+		fmt.Fprintf(env.Stderr, "interrupted after generation %d: reporting the sample only", res.Generations)
+		if o.cfg.Checkpoint != "" {
+			fmt.Fprintf(env.Stderr, "; resume from the last checkpoint with --resume %s", o.cfg.Checkpoint)
+		}
+		fmt.Fprintln(env.Stderr)
+	}
 	rep, err := finalReport(ctx, bs, o, sample, res, terms)
 	if err != nil {
 		return err
@@ -469,6 +476,12 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	ntop := len(forms)
 	for _, h := range gp.Pareto(res.HallOfFame) {
 		add(h.Individual, true)
+	}
+	if ctx.Err() != nil {
+		// Interrupted: report the sample numbers only.
+		rep.Winner = forms[0]
+		rep.Top = forms[:ntop]
+		return rep, nil
 	}
 	bar := newProgress(o.stderr, "all architectures", len(bs.b.Archs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
 	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers, bar.update)

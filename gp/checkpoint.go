@@ -17,6 +17,7 @@ import (
 type Checkpoint struct {
 	Version     int            `json:"version"`
 	Gen         int            `json:"gen"`
+	BestGen     int            `json:"best_gen"` // last improvement of the best (patience)
 	Seed        uint64         `json:"seed"`
 	Pop         int            `json:"pop"`
 	RNG         []byte         `json:"rng"`
@@ -37,7 +38,7 @@ func (s *search) save(path string, gen int) error {
 	if err != nil {
 		return err
 	}
-	cp := Checkpoint{Version: checkpointVersion, Gen: gen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, RNG: rng,
+	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, RNG: rng,
 		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
 		Children: s.res.Children, ArchEvals: s.res.ArchEvals, History: s.res.History}
 	for k := range s.seen {
@@ -130,6 +131,7 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 	s.res.Evaluations, s.res.Children, s.res.ArchEvals = cp.Evaluations, cp.Children, cp.ArchEvals
 	s.res.History = append(s.res.History, cp.History...)
 	s.res.Generations = cp.Gen
+	s.bestGen = cp.BestGen
 	s.evals0 = cp.Evaluations
 	s.sortPop()
 	return cp.Gen + 1, nil

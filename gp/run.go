@@ -189,6 +189,7 @@ type search struct {
 	gensRun  int
 	maxDepth int // deeper children are rejected ("size")
 	maxChain int // Paper: most unary ops (but sum) on a root-to-leaf path
+	bestGen  int // generation of the last improvement of the best (patience)
 	evals0   int // evaluations before a resume (for evals/s)
 }
 
@@ -239,7 +240,10 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	s.res.Stopped = "gens"
-	bestSince, bestRho := first-1, s.pop[0].Rho
+	bestRho := s.pop[0].Rho
+	if cfg.Resume == nil {
+		s.bestGen = 0
+	}
 	s.report(first - 1)
 	for gen := first; gen <= cfg.Gens; gen++ {
 		if ctx.Err() != nil {
@@ -250,7 +254,7 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			s.res.Stopped = "time-limit"
 			break
 		}
-		if cfg.Patience > 0 && gen-1-bestSince >= cfg.Patience {
+		if cfg.Patience > 0 && gen-1-s.bestGen >= cfg.Patience {
 			s.res.Stopped = "patience"
 			break
 		}
@@ -272,7 +276,7 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			s.sortPop()
 		}
 		if s.pop[0].Rho > bestRho {
-			bestRho, bestSince = s.pop[0].Rho, gen
+			bestRho, s.bestGen = s.pop[0].Rho, gen
 		}
 		s.res.Generations = gen
 		s.report(gen)
