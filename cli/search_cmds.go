@@ -774,6 +774,7 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		sample, all float64
 		evals       int
 		toBest      int // evaluations until the final best was found
+		improv      int // improvements of the best after the initial population
 	}
 	cells := make([][]cell, len(settings))
 	var histories [][]gp.GenStats
@@ -799,7 +800,13 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 					break
 				}
 			}
-			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest})
+			improv := 0
+			for j := 1; j < len(res.History); j++ {
+				if res.History[j].Best > res.History[j-1].Best {
+					improv++
+				}
+			}
+			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv})
 			if k == 0 {
 				histories = append(histories, res.History)
 				labels = append(labels, s.name)
@@ -818,13 +825,19 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		wins[bi]++
 	}
 	fmt.Fprintf(env.Stdout, "ablation %s on %s, %d seeds from %d (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, len(sample.Archs), len(bs.b.Archs))
-	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "wins")
+	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins")
 	for si, s := range settings {
 		var a, b, e, tb []float64
+		var improv float64
 		for _, c := range cells[si] {
 			a, b, e, tb = append(a, c.sample), append(b, c.all), append(e, float64(c.evals)), append(tb, float64(c.toBest))
+			improv += float64(c.improv)
 		}
-		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %d/%d\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), wins[si], seeds)
+		perImprov := math.NaN()
+		if improv > 0 {
+			perImprov = mean(e) * float64(len(e)) / improv
+		}
+		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12.1f  %d/%d\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov, wins[si], seeds)
 	}
 	if o.plot != "" {
 		return plotHistory(o.plot, labels, histories, fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed))
