@@ -1,0 +1,528 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"lpz/bench"
+)
+
+// Training from scratch (lpz bench build).
+//
+// A model family plugs into the loop through trainModel: it lists its
+// trainable tensors (host float32, row-major) and builds a graph whose
+// inputs are ids (B,T) int32, label pairs (B·T, 2) int32 and then every
+// trainable tensor in order, and whose outputs are the mean next-token NLL
+// and (when grads is true) its gradient for every trainable tensor.
+//
+// The graph is built and compiled once per model and executed every step
+// with fresh inputs; the optimizer runs on the host in Go (see
+// TrainConfig / adamW). Measured on the 2-core CPU for nano-sized models
+// (TestTrainHostOptimizerCost): the host AdamW update is < 1% of a step
+// (it touches each parameter a few times; the step is dominated by the
+// backward matmuls), so there was nothing to gain from moving it into the
+// graph, which would also double the graph's inputs (moments) per step.
+
+// TrainConfig is the recipe of one training run. Zero fields take the
+// defaults of DefaultTrainConfig.
+type TrainConfig struct {
+	Steps  int // optimizer steps
+	Batch  int // sequences per step
+	Seq    int // tokens per sequence (≤ the model's context); 0 = the model's context
+	LR     float64
+	MinLR  float64 // cosine floor as a fraction of LR (0.1 = decays to LR/10)
+	Warmup int     // linear warm-up steps (from LR/Warmup to LR); 0 = 10% of Steps
+	Beta1  float64
+	Beta2  float64
+	Eps    float64
+	// WeightDecay is AdamW's decoupled decay, applied to matrices (rank ≥ 2:
+	// weights, embedding tables, position table) only, not to biases and
+	// norm gains.
+	WeightDecay float64
+	Clip        float64 // global gradient-norm clip (≤ 0: none)
+	Seed        uint64  // weights (the model's own seeded draw) and batch order
+	// EvalBatches is the number of validation batches (Batch × Seq tokens
+	// each, non-overlapping windows from the start of the validation ids).
+	EvalBatches int
+}
+
+// DefaultTrainConfig is the recipe lpz bench build uses unless told
+// otherwise: AdamW β (0.9, 0.95), wd 0.01 on matrices, clip 1.0, warm-up
+// 10% of the steps then cosine to LR/10.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{Steps: 100, Batch: 16, LR: 3e-3, MinLR: 0.1, Beta1: 0.9, Beta2: 0.95,
+		Eps: 1e-8, WeightDecay: 0.01, Clip: 1.0, Seed: 0, EvalBatches: 8}
+}
+
+func (tc TrainConfig) withDefaults() TrainConfig {
+	d := DefaultTrainConfig()
+	if tc.Steps <= 0 {
+		tc.Steps = d.Steps
+	}
+	if tc.Batch <= 0 {
+		tc.Batch = d.Batch
+	}
+	if tc.LR <= 0 {
+		tc.LR = d.LR
+	}
+	if tc.MinLR <= 0 {
+		tc.MinLR = d.MinLR
+	}
+	if tc.Warmup <= 0 {
+		tc.Warmup = max(1, tc.Steps/10)
+	}
+	if tc.Beta1 <= 0 {
+		tc.Beta1 = d.Beta1
+	}
+	if tc.Beta2 <= 0 {
+		tc.Beta2 = d.Beta2
+	}
+	if tc.Eps <= 0 {
+		tc.Eps = d.Eps
+	}
+	if tc.WeightDecay < 0 {
+		tc.WeightDecay = 0
+	}
+	if tc.EvalBatches <= 0 {
+		tc.EvalBatches = d.EvalBatches
+	}
+	return tc
+}
+
+// LRAt is the learning rate of step s (0-based): linear warm-up
+// LR·(s+1)/Warmup for s < Warmup, then cosine from LR to MinLR·LR at the
+// last step.
+func (tc TrainConfig) LRAt(s int) float64 {
+	if s < tc.Warmup {
+		return tc.LR * float64(s+1) / float64(tc.Warmup)
+	}
+	span := tc.Steps - tc.Warmup - 1
+	p := 1.0
+	if span > 0 {
+		p = float64(s-tc.Warmup) / float64(span)
+	}
+	lo := tc.LR * tc.MinLR
+	return lo + (tc.LR-lo)*0.5*(1+math.Cos(math.Pi*p))
+}
+
+// TrainResult is what one training run measured.
+type TrainResult struct {
+	TrainLoss    []float64 // per step, before the update
+	ValidLoss    float64   // mean NLL per token (nats) on the validation windows
+	ValidPPL     float64   // exp(ValidLoss)
+	InitValid    float64   // validation loss before training (-1 if not measured)
+	Params       int       // trainable parameters
+	Tokens       int64     // training tokens seen (Steps·Batch·Seq)
+	ValidTokens  int       // validation tokens
+	Time         time.Duration
+	CompileTime  time.Duration // building + compiling the two graphs
+	StepTime     time.Duration // all graph executions of training steps
+	OptimTime    time.Duration // host AdamW + clipping
+	EvalTime     time.Duration
+	FinalGradNrm float64
+}
+
+// trainTensor is one trainable tensor.
+type trainTensor struct {
+	name  string
+	data  []float32
+	dims  []int
+	decay bool // weight decay applies (matrices)
+}
+
+// trainModel is a model family's hook into the training loop.
+type trainModel interface {
+	tensors() []*trainTensor
+	// context is the longest sequence the model accepts.
+	context() int
+	vocab() int
+	// build builds the loss (and gradients) graph; the graph's parameters
+	// are ids (B,T) int32, pairs (B·T,2) int32, then tensors() in order.
+	build(g *Graph, B, T int, grads bool) (loss *Node, gr []*Node)
+}
+
+// TrainProgress is called after every step (step is 1-based).
+type TrainProgress func(step, steps int, loss float64)
+
+// trainLoop trains tm on train ids and evaluates on valid ids.
+func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc TrainConfig, progress TrainProgress) (res *TrainResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("runtime: training: %v", r)
+		}
+	}()
+	start := time.Now()
+	tc = tc.withDefaults()
+	T := tc.Seq
+	if T <= 0 || T > tm.context() {
+		T = tm.context()
+	}
+	B := tc.Batch
+	V := tm.vocab()
+	if len(train) < T+2 {
+		return nil, fmt.Errorf("runtime: training text has %d tokens, need more than %d", len(train), T+1)
+	}
+	for _, ids := range [][]int{train, valid} {
+		for _, id := range ids {
+			if id < 0 || id >= V {
+				return nil, fmt.Errorf("runtime: token %d outside the vocabulary [0,%d)", id, V)
+			}
+		}
+	}
+	params := tm.tensors()
+	res = &TrainResult{InitValid: -1}
+	for _, p := range params {
+		res.Params += len(p.data)
+	}
+
+	t0 := time.Now()
+	gTrain := NewGraph(backend, "train")
+	defer gTrain.Finalize()
+	loss, grads := tm.build(gTrain, B, T, true)
+	gTrain.Compile(append([]*Node{loss}, grads...)...)
+	gEval := NewGraph(backend, "eval")
+	defer gEval.Finalize()
+	eLoss, _ := tm.build(gEval, B, T, false)
+	gEval.Compile(eLoss)
+	res.CompileTime = time.Since(t0)
+
+	// Batch inputs from windows (each window T+1 ids).
+	batchInputs := func(windows [][]int) (*tensors.Tensor, *tensors.Tensor) {
+		ids := make([]int32, 0, B*T)
+		pairs := make([]int32, 0, 2*B*T)
+		for _, w := range windows {
+			for t := 0; t < T; t++ {
+				ids = append(ids, int32(w[t]))
+				pairs = append(pairs, int32(len(pairs)/2), int32(w[t+1]))
+			}
+		}
+		return tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(pairs, B*T, 2)
+	}
+	paramInputs := func() []any {
+		in := make([]any, len(params))
+		for i, p := range params {
+			in[i] = tensors.FromFlatDataAndDimensions(p.data, p.dims...)
+		}
+		return in
+	}
+	evaluate := func() float64 {
+		t0 := time.Now()
+		defer func() { res.EvalTime += time.Since(t0) }()
+		nw := len(valid) / (T + 1)
+		nb := min(tc.EvalBatches, nw/B)
+		if nb == 0 {
+			panic(fmt.Sprintf("validation text has %d tokens: not one batch of %d×%d", len(valid), B, T+1))
+		}
+		pin := paramInputs()
+		sum := 0.0
+		for b := 0; b < nb; b++ {
+			ws := make([][]int, B)
+			for i := range ws {
+				k := (b*B + i) * (T + 1)
+				ws[i] = valid[k : k+T+1]
+			}
+			idsT, pairsT := batchInputs(ws)
+			out := gEval.Run(append([]any{idsT, pairsT}, pin...)...)
+			sum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
+			out[0].FinalizeAll()
+		}
+		res.ValidTokens = nb * B * T
+		return sum / float64(nb)
+	}
+
+	r := rand.New(rand.NewPCG(tc.Seed, trainStream))
+	opt := newAdamW(params, tc)
+	gradBuf := make([][]float32, len(params))
+	for s := 0; s < tc.Steps; s++ {
+		ws := make([][]int, B)
+		for i := range ws {
+			o := r.IntN(len(train) - T)
+			ws[i] = train[o : o+T+1]
+		}
+		idsT, pairsT := batchInputs(ws)
+		t1 := time.Now()
+		out := gTrain.Run(append([]any{idsT, pairsT}, paramInputs()...)...)
+		l := float64(tensors.MustCopyFlatData[float32](out[0])[0])
+		for i := range params {
+			gradBuf[i] = tensors.MustCopyFlatData[float32](out[i+1])
+		}
+		for _, o := range out {
+			o.FinalizeAll()
+		}
+		res.StepTime += time.Since(t1)
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("runtime: training diverged at step %d (loss %v)", s+1, l)
+		}
+		res.TrainLoss = append(res.TrainLoss, l)
+		t2 := time.Now()
+		res.FinalGradNrm = opt.step(gradBuf, tc.LRAt(s))
+		res.OptimTime += time.Since(t2)
+		if progress != nil {
+			progress(s+1, tc.Steps, l)
+		}
+	}
+	res.Tokens = int64(tc.Steps) * int64(B) * int64(T)
+	res.ValidLoss = evaluate()
+	if math.IsNaN(res.ValidLoss) || math.IsInf(res.ValidLoss, 0) {
+		return nil, fmt.Errorf("runtime: validation loss is %v", res.ValidLoss)
+	}
+	res.ValidPPL = math.Exp(res.ValidLoss)
+	res.Time = time.Since(start)
+	return res, nil
+}
+
+// trainStream is the second PCG word of the batch order.
+const trainStream = 0x6c707a2d7472616e // "lpz-tran"
+
+// adamW is AdamW (Loshchilov & Hutter; PyTorch's torch.optim.AdamW form)
+// with global-norm clipping, moments in float64 on the host.
+type adamW struct {
+	params []*trainTensor
+	m, v   [][]float64
+	tc     TrainConfig
+	t      int
+}
+
+func newAdamW(params []*trainTensor, tc TrainConfig) *adamW {
+	o := &adamW{params: params, tc: tc}
+	for _, p := range params {
+		o.m = append(o.m, make([]float64, len(p.data)))
+		o.v = append(o.v, make([]float64, len(p.data)))
+	}
+	return o
+}
+
+// step clips the gradients to global norm Clip and applies one update
+// with learning rate lr; it returns the gradient norm before clipping.
+func (o *adamW) step(grads [][]float32, lr float64) float64 {
+	o.t++
+	var sq float64
+	for _, g := range grads {
+		for _, x := range g {
+			sq += float64(x) * float64(x)
+		}
+	}
+	norm := math.Sqrt(sq)
+	scale := 1.0
+	if o.tc.Clip > 0 && norm > o.tc.Clip {
+		scale = o.tc.Clip / (norm + 1e-6)
+	}
+	b1, b2 := o.tc.Beta1, o.tc.Beta2
+	c1 := 1 - math.Pow(b1, float64(o.t))
+	c2 := 1 - math.Pow(b2, float64(o.t))
+	for i, p := range o.params {
+		g, m, v := grads[i], o.m[i], o.v[i]
+		decay := 1.0
+		if p.decay {
+			decay = 1 - lr*o.tc.WeightDecay
+		}
+		for j := range p.data {
+			gj := float64(g[j]) * scale
+			m[j] = b1*m[j] + (1-b1)*gj
+			v[j] = b2*v[j] + (1-b2)*gj*gj
+			w := float64(p.data[j]) * decay
+			w -= lr * (m[j] / c1) / (math.Sqrt(v[j]/c2) + o.tc.Eps)
+			p.data[j] = float32(w)
+		}
+	}
+	return norm
+}
+
+// ---- GPT-2 family ----
+
+// gpt2Trainer trains a GPT-2 flex model with a single softmax cluster
+// (div_val 1 and cutoffs that clean to [n_token], as every byte-level
+// model). The attention's c_attn weight and bias are trained as three
+// column blocks (q, k, v): AdamW, weight decay and the global norm are
+// elementwise or sums, so this is the same optimisation as on the whole
+// matrix, and it keeps Slice (whose gradient SimpleGo cannot build) out of
+// the graph.
+type gpt2Trainer struct {
+	m      *GPT2
+	ts     []*trainTensor
+	byName map[*Param][]int // Param → indices into ts
+}
+
+func newGPT2Trainer(m *GPT2) (*gpt2Trainer, error) {
+	a := m.arch
+	if a.K() != 1 || a.divVal != 1 {
+		return nil, fmt.Errorf("runtime: training supports a single softmax cluster (div_val 1, cutoffs cleaning to [n_token]); got %d clusters, div_val %d", a.K(), a.divVal)
+	}
+	t := &gpt2Trainer{m: m, byName: map[*Param][]int{}}
+	attnW := map[*Param]bool{}
+	attnB := map[*Param]bool{}
+	for _, b := range m.blocks {
+		attnW[b.cAttnW] = true
+		attnB[b.cAttnB] = true
+	}
+	add := func(p *Param, name string, data []float32, dims ...int) {
+		t.byName[p] = append(t.byName[p], len(t.ts))
+		t.ts = append(t.ts, &trainTensor{name: name, data: data, dims: dims, decay: len(dims) >= 2})
+	}
+	d := a.d
+	for _, p := range m.Params {
+		switch {
+		case attnW[p]:
+			for c := 0; c < 3; c++ {
+				buf := make([]float32, 0, d*d)
+				for i := 0; i < d; i++ {
+					buf = append(buf, p.Data[i*3*d+c*d:i*3*d+(c+1)*d]...)
+				}
+				add(p, fmt.Sprintf("%s[:,%d]", p.Name, c), buf, d, d)
+			}
+		case attnB[p]:
+			for c := 0; c < 3; c++ {
+				add(p, fmt.Sprintf("%s[%d]", p.Name, c), append([]float32(nil), p.Data[c*d:(c+1)*d]...), d)
+			}
+		default:
+			add(p, p.Name, p.Data, p.Shape...) // trained in place
+		}
+	}
+	return t, nil
+}
+
+func (t *gpt2Trainer) tensors() []*trainTensor { return t.ts }
+func (t *gpt2Trainer) context() int            { return t.m.arch.tgtLen }
+func (t *gpt2Trainer) vocab() int              { return t.m.arch.V }
+
+// syncBack writes the trained q/k/v blocks back into the model's Params.
+func (t *gpt2Trainer) syncBack() {
+	d := t.m.arch.d
+	for _, b := range t.m.blocks {
+		wi, bi := t.byName[b.cAttnW], t.byName[b.cAttnB]
+		for c := 0; c < 3; c++ {
+			w := t.ts[wi[c]].data
+			for i := 0; i < d; i++ {
+				copy(b.cAttnW.Data[i*3*d+c*d:i*3*d+(c+1)*d], w[i*d:(i+1)*d])
+			}
+			copy(b.cAttnB.Data[c*d:(c+1)*d], t.ts[bi[c]].data)
+		}
+	}
+}
+
+// build mirrors gpt2Graph.buildGraph (same operations, same quirks: ×√d
+// embedding scale, causal mask -1e4, gelu_new, LN eps 1e-5) for K = 1 with
+// the batch as graph inputs, so one compiled graph serves every step.
+func (t *gpt2Trainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
+	m, a := t.m, t.m.arch
+	dt := dtypes.Float32
+	d, N := a.d, B*T
+	ids := Parameter(g, "ids", shapes.Make(dtypes.Int32, B, T))
+	pairs := Parameter(g, "pairs", shapes.Make(dtypes.Int32, N, 2))
+	nodes := make([]*Node, len(t.ts))
+	for i, tt := range t.ts {
+		nodes[i] = Parameter(g, tt.name, shapes.Make(dt, tt.dims...))
+	}
+	one := func(p *Param) *Node { return nodes[t.byName[p][0]] }
+	scalar := func(x float64) *Node { return Scalar(g, dt, x) }
+	linear := func(x, w, b *Node) *Node {
+		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
+		return Add(y, broadcastLast(b, y.Shape().Dimensions...))
+	}
+	geluNew := func(x *Node) *Node {
+		inner := Mul(scalar(math.Sqrt(2/math.Pi)), Add(x, Mul(scalar(0.044715), Mul(Mul(x, x), x))))
+		return Mul(Mul(scalar(0.5), x), Add(scalar(1), Tanh(inner)))
+	}
+
+	table := one(m.embTables[0])
+	emb := Gather(table, Reshape(ids, B, T, 1)) // (B,T,e)
+	var embProj *Node
+	if len(m.embProjs) == 1 {
+		embProj = one(m.embProjs[0])
+		emb = DotGeneral(emb, []int{2}, nil, embProj, []int{1}, nil)
+	}
+	emb = Mul(emb, scalar(math.Sqrt(float64(d))))
+	wpe := one(m.wpe)
+	if T < a.tgtLen { // first T rows as a one-hot matmul (no Slice under the gradient)
+		sel := make([]float32, T*a.tgtLen)
+		for i := 0; i < T; i++ {
+			sel[i*a.tgtLen+i] = 1
+		}
+		wpe = MatMul(Reshape(Const(g, sel), T, a.tgtLen), wpe)
+	}
+	h := Add(emb, BroadcastToDims(Reshape(wpe, 1, T, d), B, T, d))
+	causal := make([]bool, T*T)
+	for q := 0; q < T; q++ {
+		for k := 0; k <= q; k++ {
+			causal[q*T+k] = true
+		}
+	}
+	causalNode := Reshape(Const(g, causal), 1, 1, T, T)
+	for l, blk := range m.blocks {
+		nh := a.nHead[l]
+		dh := d / nh
+		wi, bi := t.byName[blk.cAttnW], t.byName[blk.cAttnB]
+		x := layerNormLast(h, one(blk.ln1G), one(blk.ln1B), 1e-5)
+		heads := func(y *Node) *Node { return TransposeAllAxes(Reshape(y, B, T, nh, dh), 0, 2, 1, 3) }
+		q := heads(linear(x, nodes[wi[0]], nodes[bi[0]]))
+		k := heads(linear(x, nodes[wi[1]], nodes[bi[1]]))
+		v := heads(linear(x, nodes[wi[2]], nodes[bi[2]]))
+		scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
+		scores = Div(scores, scalar(math.Sqrt(float64(dh))))
+		scores = Where(BroadcastToDims(causalNode, B, nh, T, T), scores, scalar(-1e4))
+		probs := Softmax(scores, -1)
+		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), B, T, d)
+		h = Add(h, linear(ctx, one(blk.aProjW), one(blk.aProjB)))
+		x = layerNormLast(h, one(blk.ln2G), one(blk.ln2B), 1e-5)
+		h = Add(h, linear(geluNew(linear(x, one(blk.fcW), one(blk.fcB))), one(blk.mProjW), one(blk.mProjB)))
+	}
+	hf := Reshape(layerNormLast(h, one(m.lnfG), one(m.lnfB), 1e-5), N, d)
+	// Head: x·Proj (own or tied) · Wᵀ + b.
+	var proj *Node
+	switch {
+	case m.outProjs[0] != nil:
+		proj = one(m.outProjs[0])
+	case a.tieProjs[0] && embProj != nil:
+		proj = embProj
+	}
+	if proj != nil {
+		hf = DotGeneral(hf, []int{1}, nil, proj, []int{0}, nil)
+	}
+	w := table
+	if len(m.outTables) > 0 {
+		w = one(m.outTables[0])
+	}
+	z := DotGeneral(hf, []int{1}, nil, w, []int{1}, nil)
+	z = Add(z, broadcastLast(one(m.outBiases[0]), N, a.V))
+	picked := Gather(z, pairs)
+	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
+	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, N))
+	loss := Div(ReduceAllSum(Sub(lse, picked)), scalar(float64(N)))
+	if !grads {
+		return loss, nil
+	}
+	return loss, Gradient(loss, nodes...)
+}
+
+// TrainGPT2 trains cfg from its seeded initialisation (NewGPT2(cfg,
+// tc.Seed)) on the train ids with AdamW and evaluates the mean next-token
+// NLL on the valid ids. Only single-cluster heads are supported (see
+// gpt2Trainer).
+func TrainGPT2(backend backends.Backend, cfg bench.GPT2Config, train, valid []int, tc TrainConfig, progress TrainProgress) (*TrainResult, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("runtime: nil backend")
+	}
+	m, err := NewGPT2(cfg, tc.Seed)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newGPT2Trainer(m)
+	if err != nil {
+		return nil, err
+	}
+	res, err := trainLoop(backend, t, train, valid, tc, progress)
+	if err != nil {
+		return nil, err
+	}
+	t.syncBack()
+	return res, nil
+}
