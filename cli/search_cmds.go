@@ -140,6 +140,7 @@ func runSearch(env *Env, args []string) error {
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
 	noEarly := fs.Bool("no-early", false, "no early rejection on the first half of the sample")
 	memoMB := fs.Int("memo-mb", 512, "memo budget for subtree values in MiB (0: off)")
+	fs.BoolVar(&o.cfg.MemoTensors, "memo-tensors", false, "also memoise expensive tensor-valued subtrees (exp, softmax)")
 	fs.IntVar(&o.cfg.Workers, "workers", 1, "architectures evaluated in parallel (results do not depend on it)")
 	fs.StringVar(&o.cfg.Checkpoint, "checkpoint", "", "write the search state to this file")
 	fs.IntVar(&o.cfg.CheckpointEvery, "checkpoint-every", 50, "with --checkpoint: every K generations")

@@ -170,6 +170,7 @@ func BenchmarkSearch(b *testing.B) {
 	}{
 		{"memo+early", Config{Pop: 20, Gens: 60, Seed: 1, Early: true, Workers: 2}},
 		{"memo", Config{Pop: 20, Gens: 60, Seed: 1, Workers: 2}},
+		{"tensor-memo+early", Config{Pop: 20, Gens: 60, Seed: 1, Early: true, Workers: 2, MemoTensors: true}},
 		{"plain", Config{Pop: 20, Gens: 60, Seed: 1, MemoBytes: -1, Workers: 2}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

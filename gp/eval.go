@@ -234,13 +234,14 @@ func firstError(errs []*archError, lo, hi int) *archError {
 
 // memo is a bounded LRU of per-architecture subtree values.
 type memo struct {
-	mu     sync.Mutex
-	budget int64
-	used   int64
-	lru    *list.List
-	items  map[memoKey]*list.Element
-	hits   atomic.Int64
-	misses atomic.Int64
+	tensors bool // keep expensive tensor-valued subtrees (see memoLeaf)
+	mu      sync.Mutex
+	budget  int64
+	used    int64
+	lru     *list.List
+	items   map[memoKey]*list.Element
+	hits    atomic.Int64
+	misses  atomic.Int64
 }
 
 type memoKey struct {
@@ -374,6 +375,14 @@ func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, 
 	return interp.Value{Type: lang.ListOf(lang.Scalar, n.args[0].typ.Family), Scalars: parts}, true, nil
 }
 
+// memoLeaf reports whether a fusable node is better computed on its own and
+// memoised (its value then feeds the fused tree as a leaf): an expensive op
+// (cost ≥ 2: exp, softmax, logsoftmax) whose values other candidates are
+// likely to share — the population keeps recombining the same branches.
+func (ev *evaluator) memoLeaf(op *stdlib.Op, n *enode) bool {
+	return ev.memo != nil && ev.memo.tensors && op.Cost >= 2 && op.Class != stdlib.Binary
+}
+
 type fusion struct {
 	ev     *evaluator
 	ctx    context.Context
@@ -386,7 +395,7 @@ type fusion struct {
 // collect evaluates the leaves of a fused tree (memoised values) and
 // returns the number of list entries (0 for a plain tensor).
 func (f *fusion) collect(n *enode) (int, error) {
-	if _, ok := f.ev.fusable(n); ok {
+	if op, ok := f.ev.fusable(n); ok && !f.ev.memoLeaf(op, n) {
 		entries := 0
 		for _, a := range n.args {
 			e, err := f.collect(a)

@@ -214,10 +214,11 @@ func TestDeterminismAcrossSettings(t *testing.T) {
 	}
 	want := resultSig(base)
 	cases := map[string]Config{
-		"workers2": small(Config{Seed: 7, Gens: 150, Workers: 2}),
-		"early":    small(Config{Seed: 7, Gens: 150, Early: true}),
-		"nomemo":   small(Config{Seed: 7, Gens: 150, MemoBytes: -1}),
-		"tinymemo": small(Config{Seed: 7, Gens: 150, MemoBytes: 64 << 10, Workers: 2, Early: true}),
+		"workers2":   small(Config{Seed: 7, Gens: 150, Workers: 2}),
+		"early":      small(Config{Seed: 7, Gens: 150, Early: true}),
+		"nomemo":     small(Config{Seed: 7, Gens: 150, MemoBytes: -1}),
+		"tinymemo":   small(Config{Seed: 7, Gens: 150, MemoBytes: 64 << 10, Workers: 2, Early: true}),
+		"tensormemo": small(Config{Seed: 7, Gens: 150, MemoTensors: true, Early: true}),
 	}
 	for name, cfg := range cases {
 		res, err := Run(context.Background(), p, cfg)
@@ -357,9 +358,10 @@ func TestRejectionReasons(t *testing.T) {
 // values on random well-typed trees.
 func TestEvaluatorMatchesInterpreter(t *testing.T) {
 	p := synthetic(6, 8)
-	for _, shape := range []Shape{Paper, Free} {
+	for k, shape := range []Shape{Paper, Free, Paper} {
 		g, _ := NewGenerator(stdlib.Default, p.Terminals, shape, 3, 5)
 		ev := &evaluator{table: stdlib.Default, archs: p.Archs, workers: 2, memo: newMemo(1 << 20)}
+		ev.memo.tensors = k < 2
 		r := rand.New(rand.NewPCG(8, 9))
 		fusedCount := 0
 		for trial := 0; trial < 300; trial++ {
