@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"lpz/interp"
 	"lpz/lang"
@@ -290,6 +291,17 @@ func TestPatience(t *testing.T) {
 	}
 	if res.Stopped != "patience" || res.Generations >= 400 {
 		t.Fatalf("stopped %s after %d", res.Stopped, res.Generations)
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	p := synthetic(20, 5)
+	res, err := Run(context.Background(), p, small(Config{Seed: 1, Gens: 400, TimeLimit: time.Nanosecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != "time-limit" || res.Generations != 0 || len(res.Population) != 20 {
+		t.Fatalf("stopped %s after %d generations", res.Stopped, res.Generations)
 	}
 }
 
