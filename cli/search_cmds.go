@@ -405,6 +405,7 @@ type searchReport struct {
 	SampleN     int             `json:"sample"`
 	AllN        int             `json:"all"`
 	Terminals   []string        `json:"terminals"`
+	Seeded      int             `json:"seeded"` // formulas offered to the initial population (--seed-from)
 	Config      map[string]any  `json:"config"`
 	Winner      formulaReport   `json:"winner"`
 	Top         []formulaReport `json:"top"`
@@ -425,7 +426,7 @@ type searchReport struct {
 
 func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *gp.Problem, res *gp.Result, terms []stdlib.Channel) (*searchReport, error) {
 	rep := &searchReport{Benchmark: bs.b.Name, Truth: bs.b.TruthName, Higher: bs.b.HigherIsBetter, Backend: "host", Seed: o.seed,
-		SampleN: len(sample.Archs), AllN: len(bs.b.Archs), Evaluations: res.Evaluations, Children: res.Children,
+		SampleN: len(sample.Archs), AllN: len(bs.b.Archs), Seeded: len(o.cfg.Seeds), Evaluations: res.Evaluations, Children: res.Children,
 		Generations: res.Generations, Stopped: res.Stopped, Rejections: res.Rejections, Seconds: res.Elapsed.Seconds(), History: res.History}
 	for _, t := range terms {
 		rep.Terminals = append(rep.Terminals, t.Name)
@@ -624,6 +625,9 @@ func (r *searchReport) text(w io.Writer) {
 	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, dir, r.Seed, r.Backend)
 	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, unary %v, strategy %v, RPS %v; fitness ρ on a sample of %d\n",
 		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], r.SampleN)
+	if r.Seeded > 0 {
+		fmt.Fprintf(w, "initial population seeded with %d formulas (--seed-from)\n", r.Seeded)
+	}
 	var reasons []string
 	for k, v := range r.Rejections {
 		reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
