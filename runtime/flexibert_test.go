@@ -533,3 +533,40 @@ func TestFlexiRealRecords(t *testing.T) {
 		return ids
 	}())
 }
+
+// TestFlexiAllRecords (LPZ_FLEXI_ALL=1; minutes) captures all 500 records
+// in both modes at a small batch (1×16, all channels) and checks params,
+// finite loss and finite gradients.
+func TestFlexiAllRecords(t *testing.T) {
+	if os.Getenv("LPZ_FLEXI_ALL") == "" {
+		t.Skip("set LPZ_FLEXI_ALL=1")
+	}
+	b := loadFlexiBench(t)
+	be := goBackend(t)
+	batch := randomMLMBatch(5, 1, 16, bench.FlexiVocab)
+	for _, mode := range []bench.FlexiMode{bench.ModeRecords, bench.ModeUpstreamProxy} {
+		for _, arch := range b.Archs {
+			c, err := CaptureFlexiBERT(be, *arch.Flexi, batch, FlexiOptions{CaptureOptions: CaptureOptions{Seed: 1}, Fidelity: mode})
+			if err != nil {
+				t.Fatalf("%s %s: %v", arch.ID, mode, err)
+			}
+			want, _ := bench.FlexiParams(arch.Flexi, mode)
+			if c.Inputs["params"].Scalar != float64(want.Total) {
+				t.Errorf("%s %s: params %g want %d", arch.ID, mode, c.Inputs["params"].Scalar, want.Total)
+			}
+			if math.IsNaN(c.Loss) || math.IsInf(c.Loss, 0) {
+				t.Errorf("%s %s: loss %g", arch.ID, mode, c.Loss)
+			}
+			for _, ch := range []string{"G", "J", "S", "A"} {
+				for _, x := range c.Inputs[ch].Tensors {
+					for _, v := range x.Data {
+						if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+							t.Fatalf("%s %s: non-finite value in %s", arch.ID, mode, ch)
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: all %d records captured", mode, len(b.Archs))
+	}
+}
