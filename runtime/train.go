@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -52,7 +53,17 @@ type TrainConfig struct {
 	// EvalBatches is the number of validation batches (Batch × Seq tokens
 	// each, non-overlapping windows from the start of the validation ids).
 	EvalBatches int
+	// Stop, if set, is polled before every step: returning true ends the
+	// run with ErrTrainStopped (the caller was interrupted).
+	Stop func() bool `json:"-"`
 }
+
+// ErrTrainStopped is returned when TrainConfig.Stop asked to stop.
+var ErrTrainStopped = errors.New("runtime: training stopped")
+
+// TrainVersion identifies the training recipe's code: bump it whenever a
+// change would alter the losses a training run produces.
+const TrainVersion = "train/1"
 
 // DefaultTrainConfig is the recipe lpz bench build uses unless told
 // otherwise: AdamW β (0.9, 0.95), wd 0.01 on matrices, clip 1.0, warm-up
@@ -121,6 +132,7 @@ type TrainResult struct {
 	InitValid    float64   // validation loss before training (-1 if not measured)
 	Params       int       // trainable parameters
 	Tokens       int64     // training tokens seen (Steps·Batch·Seq)
+	Seq          int       // tokens per sequence used
 	ValidTokens  int       // validation tokens
 	Time         time.Duration
 	CompileTime  time.Duration // building + compiling the two graphs
@@ -242,6 +254,9 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 	opt := newAdamW(params, tc)
 	gradBuf := make([][]float32, len(params))
 	for s := 0; s < tc.Steps; s++ {
+		if tc.Stop != nil && tc.Stop() {
+			return nil, ErrTrainStopped
+		}
 		ws := make([][]int, B)
 		for i := range ws {
 			o := r.IntN(len(train) - T)
@@ -270,6 +285,7 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 		}
 	}
 	res.Tokens = int64(tc.Steps) * int64(B) * int64(T)
+	res.Seq = T
 	res.ValidLoss = evaluate()
 	if math.IsNaN(res.ValidLoss) || math.IsInf(res.ValidLoss, 0) {
 		return nil, fmt.Errorf("runtime: validation loss is %v", res.ValidLoss)
