@@ -90,16 +90,15 @@ func simplify(w io.Writer, src string) error {
 	return nil
 }
 
+// runSimplify takes no flags, so an expression may start with a minus.
 func runSimplify(env *Env, args []string) error {
-	fs := flag.NewFlagSet("simplify", flag.ContinueOnError)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
 	}
-	if len(pos) != 1 {
+	if len(args) != 1 || args[0] == "-h" || args[0] == "--help" {
 		return usagef("want one expression: lpz simplify EXPR")
 	}
-	return printed(env, simplify(env.Stdout, pos[0]))
+	return printed(env, simplify(env.Stdout, args[0]))
 }
 
 // searchOpts are the parsed flags of lpz search.

@@ -19,6 +19,9 @@ func TestSimplifyCommand(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
 	}
+	if out, _, code := lpz(t, "", "simplify", "-abslog(inv(layers))"); code != 0 || !strings.HasSuffix(out, "\nabslog(layers)\n") {
+		t.Errorf("leading minus: code %d\n%s", code, out)
+	}
 	out, _, _ = lpz(t, "", "simplify", "sum(log(-abs(nsum(H))))")
 	if !strings.Contains(out, "rejected: reject log(-abs(_)) matches log(-abs(avg(H)))") {
 		t.Errorf("no rejection in\n%s", out)
