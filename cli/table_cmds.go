@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -39,8 +40,12 @@ type tableRow struct {
 	N       int      `json:"n"`
 	Rho     *float64 `json:"rho"`
 	Tau     *float64 `json:"tau"`
+	Pearson *float64 `json:"pearson"` // Pearson r against the oriented truth
 	Within  *float64 `json:"within_stratum_rho"`
-	DRho    *float64 `json:"delta_rho"` // ours − paper
+	// DRho is ours − paper for the paper's ρ column, computed with the
+	// statistic that column holds (bench.PaperRhoMetric: Pearson r on
+	// FlexiBERT, Spearman ρ on GPT-2).
+	DRho    *float64 `json:"delta_rho"`
 	DTau    *float64 `json:"delta_tau"`
 	Invalid int      `json:"invalid,omitempty"` // architectures with NaN/Inf scores
 	// Seconds is the mean time per architecture to get this proxy's
@@ -69,6 +74,7 @@ type againstResult struct {
 	Rho     *float64 `json:"rho_vs_reference"` // Spearman between ours and theirs
 	RefRho  *float64 `json:"reference_rho"`    // their values against the ground truth
 	RefTau  *float64 `json:"reference_tau"`
+	RefR    *float64 `json:"reference_pearson"`
 	Note    string   `json:"note,omitempty"`
 	Problem string   `json:"problem,omitempty"`
 }
@@ -81,6 +87,7 @@ type tableReport struct {
 	Truth   string      `json:"truth"`
 	Strata  string      `json:"strata_by"`
 	Source  string      `json:"published_source"`
+	Metric  string      `json:"published_rho_metric"` // what the paper's ρ column is
 	Capture string      `json:"capture,omitempty"`
 	Rows    []*tableRow `json:"rows"`
 }
@@ -135,7 +142,7 @@ func runTable(env *Env, args []string) error {
 	}
 	bar.finish()
 	rep := &tableReport{Bench: bs.b.Name, N: len(sample), Total: len(bs.b.Archs), Truth: bs.b.TruthName,
-		Strata: rank.StrataDescription(bs.b.Family), Source: bench.PaperSource, Rows: rows}
+		Strata: rank.StrataDescription(bs.b.Family), Source: bench.PaperSource, Metric: bench.PaperRhoMetric[bs.b.Name], Rows: rows}
 	if n > 0 && n < len(bs.b.Archs) {
 		rep.Seed = seed
 	}
@@ -144,7 +151,7 @@ func runTable(env *Env, args []string) error {
 		rep.Capture = strings.TrimSpace(spec + "; backend " + backend)
 	}
 	for _, r := range rows {
-		if err := r.finish(bs.b, sample); err != nil {
+		if err := r.finish(bs.b, sample, rep.Metric); err != nil {
 			return err
 		}
 	}
@@ -509,7 +516,7 @@ func missingReason(missing []string, benchName string) string {
 }
 
 // finish ranks a row's scores and fills the statistics.
-func (r *tableRow) finish(b *bench.Benchmark, sample []bench.Arch) error {
+func (r *tableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string) error {
 	if r.Blocked != "" {
 		return nil
 	}
@@ -529,9 +536,42 @@ func (r *tableRow) finish(b *bench.Benchmark, sample []bench.Arch) error {
 		return err
 	}
 	r.N, r.Rho, r.Tau, r.Within = rep.N, rep.Spearman, rep.Kendall, rep.WithinStratum
-	r.DRho = diff(r.Rho, r.Paper.Rho)
+	r.Pearson = pearson(rep.Scores, rank.Oriented(rep.TruthValues, b.HigherIsBetter))
+	if metric == "pearson" {
+		r.DRho = diff(r.Pearson, r.Paper.Rho)
+	} else {
+		r.DRho = diff(r.Rho, r.Paper.Rho)
+	}
 	r.DTau = diff(r.Tau, r.Paper.Tau)
 	return nil
+}
+
+// pearson is Pearson's r; nil when undefined (fewer than 3 points or a
+// constant side).
+func pearson(x, y []float64) *float64 {
+	n := len(x)
+	if n < rank.MinPoints || len(y) != n {
+		return nil
+	}
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(n)
+	my /= float64(n)
+	var sxy, sxx, syy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx == 0 || syy == 0 {
+		return nil
+	}
+	r := sxy / math.Sqrt(sxx*syy)
+	return &r
 }
 
 func diff(ours, paper *float64) *float64 {
@@ -600,6 +640,7 @@ func compareReference(b *bench.Benchmark, ours map[string]float64, sample []benc
 			res.RefTau = &c.Kendall
 		}
 	}
+	res.RefR = pearson(y, rank.Oriented(truth, b.HigherIsBetter))
 	if len(x) == 0 {
 		res.Problem = "no values of ours to compare"
 		return res, nil
@@ -671,10 +712,13 @@ func (rep *tableReport) header() string {
 func (rep *tableReport) text(w io.Writer, against bool) {
 	fmt.Fprintln(w, rep.header())
 	fmt.Fprintf(w, "published: %s\n", rep.Source)
+	if rep.Metric == "pearson" {
+		fmt.Fprintln(w, "the paper's ρ column on this benchmark is Pearson r (see bench.PaperRhoMetric): Δρ = our r − paper")
+	}
 	if rep.Capture != "" {
 		fmt.Fprintf(w, "capture: %s\n", rep.Capture)
 	}
-	fmt.Fprintf(w, "%-22s %-9s %-9s %-9s %-9s %-9s %-7s %-7s %-9s %-9s", "baseline", "rho", "tau", "within", "paper ρ", "paper τ", "Δρ", "Δτ", "time/arch", "(eval)")
+	fmt.Fprintf(w, "%-22s %-9s %-9s %-9s %-9s %-9s %-9s %-7s %-7s %-9s %-9s", "baseline", "rho", "tau", "pearson", "within", "paper ρ", "paper τ", "Δρ", "Δτ", "time/arch", "(eval)")
 	if against {
 		fmt.Fprintf(w, " %-9s %-9s", "ρ vs ref", "ref ρ")
 	}
@@ -684,7 +728,7 @@ func (rep *tableReport) text(w io.Writer, against bool) {
 			fmt.Fprintf(w, "%-22s blocked: %s  [paper ρ %s, τ %s]\n", r.Baseline, r.Blocked, fmtNum(r.Paper.Rho), fmtNum(r.Paper.Tau))
 			continue
 		}
-		fmt.Fprintf(w, "%-22s %-9s %-9s %-9s %-9s %-9s %-7s %-7s %-9s %-9s", r.Baseline, fmtOurs(r.Rho), fmtOurs(r.Tau), fmtOurs(r.Within),
+		fmt.Fprintf(w, "%-22s %-9s %-9s %-9s %-9s %-9s %-9s %-7s %-7s %-9s %-9s", r.Baseline, fmtOurs(r.Rho), fmtOurs(r.Tau), fmtOurs(r.Pearson), fmtOurs(r.Within),
 			fmtNum(r.Paper.Rho), fmtNum(r.Paper.Tau), fmtDelta(r.DRho), fmtDelta(r.DTau), fmtSeconds(r.Seconds), fmtSeconds(r.EvalSeconds))
 		if against && r.Against != nil {
 			fmt.Fprintf(w, " %-9s %-9s", fmtOurs(r.Against.Rho), fmtOurs(r.Against.RefRho))
@@ -700,9 +744,12 @@ func (rep *tableReport) text(w io.Writer, against bool) {
 }
 
 func (rep *tableReport) markdown(w io.Writer, against bool) {
-	fmt.Fprintf(w, "%s. Published values: %s; \"unknown\" = not transcribed.\n\n", rep.header(), rep.Source)
-	fmt.Fprint(w, "| baseline | lpz proxy | ρ | τ | within-stratum ρ | paper ρ | paper τ | Δρ | Δτ | time/arch (eval) |")
-	sep := "|---|---|---|---|---|---|---|---|---|---|"
+	fmt.Fprintf(w, "%s. Published values: %s; \"unknown\" = not transcribed.", rep.header(), rep.Source)
+	if rep.Metric == "pearson" {
+		fmt.Fprint(w, " On this benchmark the paper's ρ is Pearson r; Δρ compares our r with it.")
+	}
+	fmt.Fprint(w, "\n\n| baseline | lpz proxy | ρ | τ | Pearson r | within-stratum ρ | paper ρ | paper τ | Δρ | Δτ | time/arch (eval) |")
+	sep := "|---|---|---|---|---|---|---|---|---|---|---|"
 	if against {
 		fmt.Fprint(w, " ρ vs reference | reference ρ |")
 		sep += "---|---|"
@@ -712,14 +759,14 @@ func (rep *tableReport) markdown(w io.Writer, against bool) {
 	for _, r := range rep.Rows {
 		proxy := "`" + mdEscape(r.Proxy) + "`"
 		if r.Blocked != "" {
-			fmt.Fprintf(w, "| %s | %s | blocked: %s | | | %s | %s | | | |", mdEscape(r.Baseline), proxy, mdEscape(r.Blocked), fmtNum(r.Paper.Rho), fmtNum(r.Paper.Tau))
+			fmt.Fprintf(w, "| %s | %s | blocked: %s | | | | %s | %s | | | |", mdEscape(r.Baseline), proxy, mdEscape(r.Blocked), fmtNum(r.Paper.Rho), fmtNum(r.Paper.Tau))
 			if against {
 				fmt.Fprint(w, " | |")
 			}
 			fmt.Fprintln(w)
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) |", mdEscape(r.Baseline), proxy, fmtOurs(r.Rho), fmtOurs(r.Tau), fmtOurs(r.Within),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) |", mdEscape(r.Baseline), proxy, fmtOurs(r.Rho), fmtOurs(r.Tau), fmtOurs(r.Pearson), fmtOurs(r.Within),
 			fmtNum(r.Paper.Rho), fmtNum(r.Paper.Tau), fmtDelta(r.DRho), fmtDelta(r.DTau), fmtSeconds(r.Seconds), fmtSeconds(r.EvalSeconds))
 		if against {
 			if r.Against != nil {
