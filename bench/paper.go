@@ -97,7 +97,10 @@ type ReferenceScores struct {
 	Note string
 }
 
-const flexiCSV = "flexibert/BERT_results_activation_lpzero.csv"
+const (
+	flexiCSV  = "flexibert/BERT_results_activation_lpzero.csv"
+	flexiGrad = "reference gradients are of Σ last hidden state (no loss), lpz G of the masked-LM loss"
+)
 
 func gpt2Ref(proxy, file, note string) ReferenceScores {
 	return ReferenceScores{Proxy: proxy, Bench: "gpt2-wt103", File: "gpt2-wt103/" + file + "_scores_seed_1111.yaml", Note: note}
@@ -130,13 +133,13 @@ var References = []ReferenceScores{
 	gpt2Ref("synaptic_diversity", "synaptic_diversity", ""),
 	gpt2Ref("synaptic_saliency", "synaptic_saliency", ""),
 	gpt2Ref("synflow", "synflow", ""),
-	flexiRef("synaptic_diversity", "Synaptic Diversity", ""),
-	flexiRef("synaptic_saliency", "Synaptic Saliency", ""),
+	flexiRef("synaptic_diversity", "Synaptic Diversity", flexiGrad),
+	flexiRef("synaptic_saliency", "Synaptic Saliency", flexiGrad),
 	flexiRef("activation_distance", "Activation Distance", "reference sums the kernel's entries, no log-determinant"),
 	flexiRef("activation_distance_ref", "Activation Distance", "reference rows are the tokens of one sample"),
 	flexiRef("no_params", "Number of Parameters", "reference built every model with hidden size 256"),
-	flexiRef("head_importance", "Head Importance", ""),
-	flexiRef("attention_confidence", "Head Confidence", ""),
+	flexiRef("head_importance", "Head Importance", flexiGrad),
+	flexiRef("attention_confidence", "Head Confidence", "reference hooks the query/key/value projection outputs, lpz H the heads' context"),
 	flexiRef("softmax_confidence_ref", "Head Softmax Confidence", "reference hooks registered after the forward pass"),
 	flexiRef("flexibert_paper", "lpzero", ""),
 	flexiRef("flexibert_code", "lpzero", "the code's reading of the formula"),
