@@ -250,3 +250,15 @@ func LoadAny(name, dataDir string) (*Benchmark, error) {
 	}
 	return Load(name, dataDir)
 }
+
+// HasData reports whether dataDir holds any published benchmark's directory
+// (dataDir/NAME for NAME in Names). With no --bench and no data, commands
+// default to the embedded nano benchmark.
+func HasData(dataDir string) bool {
+	for _, n := range Names {
+		if st, err := os.Stat(filepath.Join(dataDir, n)); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	return false
+}

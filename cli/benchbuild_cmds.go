@@ -646,3 +646,39 @@ func printBuildSummary(env *Env, o buildOptions, res *buildResult) {
 		fmt.Fprintf(env.Stdout, "size          %d bytes\n", st.Size())
 	}
 }
+
+// customIDs gives the capture minibatch's token ids for lpz-bench/1
+// benchmarks (ok = true): they read text as bytes (tokenizer "bytes"), from
+// --text if given, else from the text embedded in the binary
+// (bench.NanoText: a few KB of lpz's own prose), so the nano benchmark
+// captures identically on every machine with no files. ok = false for the
+// published benchmarks (GPT-2 BPE / folded ids, as before).
+func (c *capturer) customIDs() (ids []int, ok bool, err error) {
+	info, custom := bench.CustomInfo(c.bs.b)
+	if !custom {
+		return nil, false, nil
+	}
+	if info.Tokenizer != "" && info.Tokenizer != "bytes" {
+		return nil, true, fmt.Errorf("benchmark %s: tokenizer %q is not supported (bytes)", c.bs.b.Name, info.Tokenizer)
+	}
+	text := bench.NanoText()
+	if c.s.text != "" {
+		raw, err := os.ReadFile(c.s.text)
+		if err != nil {
+			return nil, true, fmt.Errorf("capture text: %w", err)
+		}
+		text = string(raw)
+	}
+	return tokenizer.Bytes{}.Encode(text), true, nil
+}
+
+// captureTextDesc names the capture text in the capture description.
+func captureTextDesc(bs *benchSession, s captureSettings) string {
+	if _, custom := bench.CustomInfo(bs.b); custom {
+		if s.text == "" {
+			return "embedded nano text (lpz's own prose), bytes"
+		}
+		return s.text + " (bytes)"
+	}
+	return s.textPath(bs.data)
+}
