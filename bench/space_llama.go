@@ -66,3 +66,10 @@ func LlamaParams(c *LlamaConfig) (total, nonEmbedding int64) {
 	}
 	return
 }
+
+// LlamaScalars are the architecture-level scalars of a llama config (the
+// ArchScalars names): params, dparams, layers, width (d_model).
+func LlamaScalars(c *LlamaConfig) map[string]float64 {
+	tot, ne := LlamaParams(c)
+	return map[string]float64{"params": float64(tot), "dparams": float64(ne), "layers": float64(c.NLayer), "width": float64(c.DModel)}
+}

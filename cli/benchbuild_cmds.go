@@ -682,3 +682,14 @@ func captureTextDesc(bs *benchSession, s captureSettings) string {
 	}
 	return s.textPath(bs.data)
 }
+
+// runLlama captures a llama-family architecture on the capturer's windows
+// (the hook for capturer.run once bench.Arch carries a Llama config).
+func (c *capturer) runLlama(cfg bench.LlamaConfig) (*runtime.Capture, error) {
+	batch := runtime.Batch{}
+	for _, w := range c.ids {
+		batch.Inputs = append(batch.Inputs, w[:len(w)-1])
+		batch.Labels = append(batch.Labels, w[1:])
+	}
+	return runtime.CaptureLlama(c.backend, cfg, batch, runtime.CaptureOptions{Seed: c.s.seed})
+}
