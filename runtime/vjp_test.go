@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -148,6 +149,83 @@ func TestFastVJPIsUsed(t *testing.T) {
 		}
 		if len(ax.lhsContracting) != len(c.lc) || len(ax.lhsBatch) != len(c.lb) {
 			t.Errorf("%s: parsed %+v", c.name, ax)
+		}
+	}
+}
+
+// randomDotCase draws a DotGeneral with random numbers of batch, contracting
+// and cross axes on each side, placed at random positions.
+func randomDotCase(r *rand.Rand, i int) dotCase {
+	nb, nc, nl, nr := r.IntN(3), r.IntN(3), r.IntN(3), r.IntN(3)
+	dim := func() int { return 1 + r.IntN(4) }
+	bd, cd := make([]int, nb), make([]int, nc)
+	for k := range bd {
+		bd[k] = dim()
+	}
+	for k := range cd {
+		cd[k] = dim()
+	}
+	// layout returns the dims and the positions of batch/contracting axes
+	// after shuffling kinds: 0 batch k, 1 contracting k, 2 cross.
+	layout := func(ncross int) (dims, bpos, cpos []int) {
+		type ax struct{ kind, k, dim int }
+		var axes []ax
+		for k := 0; k < nb; k++ {
+			axes = append(axes, ax{0, k, bd[k]})
+		}
+		for k := 0; k < nc; k++ {
+			axes = append(axes, ax{1, k, cd[k]})
+		}
+		for k := 0; k < ncross; k++ {
+			axes = append(axes, ax{2, k, dim()})
+		}
+		r.Shuffle(len(axes), func(a, b int) { axes[a], axes[b] = axes[b], axes[a] })
+		bpos, cpos = make([]int, nb), make([]int, nc)
+		for p, a := range axes {
+			dims = append(dims, a.dim)
+			switch a.kind {
+			case 0:
+				bpos[a.k] = p
+			case 1:
+				cpos[a.k] = p
+			}
+		}
+		return
+	}
+	c := dotCase{name: fmt.Sprintf("random%d", i)}
+	c.lhs, c.lb, c.lc = layout(nl)
+	c.rhs, c.rb, c.rc = layout(nr)
+	return c
+}
+
+// TestFastMatmulVJPsRandomShapes compares the fast VJPs with GoMLX's own on
+// 40 random DotGeneral layouts.
+func TestFastMatmulVJPsRandomShapes(t *testing.T) {
+	defer UseFastMatmulVJPs()
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 40; i++ {
+		c := randomDotCase(r, i)
+		if len(c.lhs) == 0 || len(c.rhs) == 0 {
+			continue // scalars: not a DotGeneral operand
+		}
+		lhs, rhs := randData(r, c.lhs), randData(r, c.rhs)
+		UseFastMatmulVJPs()
+		fb0 := fallbackVJPs.Load()
+		_, gl, gr := evalDot(t, c, lhs, rhs, uint64(i))
+		if fallbackVJPs.Load() != fb0 {
+			t.Errorf("%s: fell back to the library VJP", c.name)
+		}
+		UseLibraryMatmulVJPs()
+		_, gl2, gr2 := evalDot(t, c, lhs, rhs, uint64(i))
+		for k := range gl {
+			if math.Abs(gl[k]-gl2[k]) > 1e-12*(1+math.Abs(gl2[k])) {
+				t.Fatalf("%s %+v: ∂lhs[%d] fast %v library %v", c.name, c, k, gl[k], gl2[k])
+			}
+		}
+		for k := range gr {
+			if math.Abs(gr[k]-gr2[k]) > 1e-12*(1+math.Abs(gr2[k])) {
+				t.Fatalf("%s %+v: ∂rhs[%d] fast %v library %v", c.name, c, k, gr[k], gr2[k])
+			}
 		}
 	}
 }
