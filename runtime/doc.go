@@ -14,7 +14,8 @@
 //
 // Importing this package replaces GoMLX v0.26's VJPs of DotGeneral and Dot
 // (broadcast-multiply + reduce-sum) by DotGeneral + transpose ones (vjp.go):
-// ~12× faster forward+backward of a tiny GPT-2 on SimpleGo.
+// 11.8× faster forward+backward of a tiny GPT-2 on SimpleGo (0.58 s vs
+// 6.8 s, BenchmarkMatmulVJP).
 //
 // # GPT-2 flex (LiteTransformerSearch) — decisions
 //
@@ -92,9 +93,20 @@
 // # Default minibatch on CPU
 //
 // DefaultBatch × DefaultSeqLen = 4 × 64 (the paper uses 16 × 192). Measured
-// on the shared 2-core machine: a 10-architecture sample projects all 200
-// captures to ≈13 min at 4 × 64 and ≈25–35 min at 8 × 64 (35 when another
-// process shares the cores); 16 × 64 needs ≈2× that and 16 × 192 ≈6×.
+// on the shared 2-core machine (noisy: other processes use the same cores):
+// execution is ~85% SimpleGo DotGeneral and runs at 5–9 GFLOP/s (analytic
+// matmul FLOPs, MatmulFLOPs) when the machine is otherwise idle, ~1.3 GFLOP/s
+// at load 12. The 200 architectures need 5.6 / 11.2 / 22.5 / 70.5 TFLOP per
+// full capture at 4×64 / 8×64 / 16×64 / 16×192; a 10-architecture sample
+// (BenchmarkWT103Sample) projected 12.7 min for all 200 at 4×64 and 35 min
+// at 8×64 (with one other capture process running), so 4×64 is the largest
+// of these that stays under 30 min with margin.
+//
+// SimpleGo configuration: "parallelism=2" (the library default, NumCPU, on
+// this machine) deadlocks on these graphs — goroutines wait forever in
+// workersPool.WaitToStart under execDotGeneralLarge; "parallelism=-1" does
+// not, and forcing dotgeneral_large was no faster (dotgeneral_small 1.5×
+// slower).
 package runtime
 
 // DefaultBatch and DefaultSeqLen are the CPU default minibatch (B × T).
