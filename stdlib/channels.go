@@ -31,7 +31,7 @@ var Channels = []Channel{
 	{"S", lang.ListOf(lang.Tensor, FamilySoftmax), "attention probabilities of each block that has a softmax"},
 	{"W", lang.ListOf(lang.Tensor, FamilyWeights), "every weight matrix of the blocks (token mixing + FFN), fixed order"},
 	{"G", lang.ListOf(lang.Tensor, FamilyWeights), "∂loss/∂W for the same matrices as W"},
-	{"J", lang.ListOf(lang.Tensor, FamilyInput), "∂(Σ model outputs)/∂(input embeddings), one entry [batch, seq, emb]"},
+	{"J", lang.ListOf(lang.Tensor, FamilyInput), "∂(Σ last hidden state)/∂(input embeddings), one entry [batch, seq, width]; GPT-2: the residual stream after the last block, before the final layer norm (whose output sums to 0 at init); FlexiBERT: the last layer's output"},
 	{"params", lang.ScalarType, "number of trainable parameters of the architecture (tied tables counted once)"},
 	{"dparams", lang.ScalarType, "decoder / non-embedding parameters (blocks and layer norms)"},
 	{"layers", lang.ScalarType, "number of blocks (n_layer / encoder layers)"},
