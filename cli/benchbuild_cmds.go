@@ -55,6 +55,7 @@ type buildOptions struct {
 	longSteps   int
 	quiet       bool
 	interactive bool
+	only        map[string]bool // train only these ids (nil: all)
 }
 
 // buildStopAfter, when > 0, interrupts a build after that many newly
@@ -81,6 +82,7 @@ func runBenchBuild(env *Env, args []string) error {
 	long := fs.Int("long", 0, "evidence: train this many finished architectures (seeded subset) for --long-steps")
 	longSteps := fs.Int("long-steps", 0, "evidence: steps of the long runs (default 5× --steps)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	only := fs.String("only", "", "comma-separated architecture ids: train only these of the sample (e.g. to spread a build over machines)")
 	if _, err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(env.Stdout, benchBuildUsage, strings.Join(bench.SpaceNames(), ", "))
@@ -132,6 +134,12 @@ func runBenchBuild(env *Env, args []string) error {
 	}
 	if o.name == "" {
 		o.name = sp.Name
+	}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, id := range strings.Split(*only, ",") {
+			o.only[strings.TrimSpace(id)] = true
+		}
 	}
 	if o.n < 1 {
 		return usagef("--n must be ≥ 1")
@@ -326,6 +334,9 @@ func buildBenchmark(ctx context.Context, env *Env, o buildOptions) (*buildResult
 		if r, ok := readArchRecord(filepath.Join(o.out, "archs", a.ID+".json")); ok && r.Settings == settings[i] && r.Status == "ok" {
 			records[i] = r
 			res.reused++
+			continue
+		}
+		if o.only != nil && !o.only[a.ID] {
 			continue
 		}
 		todo = append(todo, i)

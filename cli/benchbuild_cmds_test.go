@@ -155,3 +155,15 @@ func TestNanoEmbedded(t *testing.T) {
 		t.Fatal("nano text too short")
 	}
 }
+
+func TestBenchBuildOnly(t *testing.T) {
+	space, text := buildFixture(t)
+	out := filepath.Join(t.TempDir(), "b")
+	stdout, stderr, code := lpz(t, "", "bench", "build", "--space", space, "--n", "3", "--text", text, "--out", out, "--only", "tiny_001", "--quiet")
+	if code != 0 || !strings.Contains(stdout, "1 architectures ok, 0 failed, of 3") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := losses(t, out); len(got) != 1 || got["tiny_001"] == 0 {
+		t.Fatalf("%v", got)
+	}
+}
