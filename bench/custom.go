@@ -39,7 +39,7 @@ import (
 //	             "params": 12345, "tokens": 20480, "steps": 40, "train_s": 14.2}, …
 //	            {"id": "nano_017", "config": {…}, "status": "failed", "error": "…"}],
 //	  "evidence": {"steps": 200, "ids": […], "short": […], "long": […],
-//	               "spearman": 0.9, "kendall": 0.8, "wall_s": 900}
+//	               "spearman": 0.9, "kendall": 0.8, "train_s": 900}
 //	}
 //
 // The ground truth is valid_ppl (exp of the mean next-token NLL in nats on
@@ -119,7 +119,7 @@ type CustomEvidence struct {
 	Long     []float64 `json:"long"`  // valid_loss after Steps
 	Spearman float64   `json:"spearman"`
 	Kendall  float64   `json:"kendall"`
-	WallSecs float64   `json:"wall_s"`
+	WallSecs float64   `json:"train_s"` // sum of the long runs' training times (they may run in parallel or on other machines)
 }
 
 var customInfo sync.Map // *Benchmark → *CustomBench
