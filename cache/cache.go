@@ -542,6 +542,20 @@ func parseManifest(mb []byte) (*manifest, string) {
 // found false the caller recomputes (and may log err). An entry evicted by
 // another process while it is being read also shows as a CorruptError.
 func (c *Cache) Get(key any) (e *Entry, found bool, err error) {
+	return c.GetLists(key, nil)
+}
+
+// GetLists is Get reading (and verifying) only the named lists; nil reads
+// all of them. Scalars always come back. A formula that reads G alone thus
+// reads a fraction of a capture.
+func (c *Cache) GetLists(key any, lists []string) (e *Entry, found bool, err error) {
+	var want map[string]bool
+	if lists != nil {
+		want = make(map[string]bool, len(lists))
+		for _, n := range lists {
+			want[n] = true
+		}
+	}
 	hk, canon, err := Key(key)
 	if err != nil {
 		return nil, false, err
@@ -584,6 +598,9 @@ func (c *Cache) Get(key any) (e *Entry, found bool, err error) {
 	tensors := make([][]*tensor.Tensor, len(m.Lists))
 	for li := range m.Lists {
 		l := &m.Lists[li]
+		if want != nil && !want[l.Name] {
+			continue
+		}
 		tensors[li] = make([]*tensor.Tensor, len(l.Entries))
 		for i := range l.Entries {
 			jobs = append(jobs, job{li, i, &l.Entries[i]})
@@ -630,6 +647,9 @@ func (c *Cache) Get(key any) (e *Entry, found bool, err error) {
 		return nil, false, c.corrupt(dir, firstErr)
 	}
 	for li, l := range m.Lists {
+		if want != nil && !want[l.Name] {
+			continue
+		}
 		lst := List{Family: l.Family, Tensors: tensors[li]}
 		for _, f := range l.Entries {
 			if f.Name != "" {

@@ -72,6 +72,9 @@ type captureFunc func(ctx context.Context, a bench.Arch, channels []string) (int
 var captureProvider func(bs *benchSession) (captureFunc, string, error)
 
 func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
+	if name == "" && !bench.HasData(bench.DataDir(dataFlag)) {
+		name = bench.NanoName // fresh machine: the embedded benchmark
+	}
 	if name == "" {
 		return nil, usagef("--bench NAME is required (one of %s)", strings.Join(bench.Names, ", "))
 	}
@@ -80,7 +83,7 @@ func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 		return nil, usagef("%v", err)
 	}
 	dir := bench.DataDir(dataFlag)
-	b, err := bench.Load(name, dir)
+	b, err := bench.LoadAny(name, dir) // a published name, "nano", or an lpz bench build directory
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +366,10 @@ func needsCapture(p *interp.Program) bool {
 
 func runBench(env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: list | show NAME [ID]")
+		return usagef("want a subcommand: list | show NAME [ID] | build")
+	}
+	if args[0] == "build" {
+		return runBenchBuild(env, args[1:])
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func init() {
 		if backend == "" {
 			backend = "go (SimpleGo)"
 		}
-		desc := fmt.Sprintf("batch %d × %d tokens, capture seed %d, text %s", s.batch, s.seq, s.seed, s.textPath(bs.data))
+		desc := fmt.Sprintf("batch %d × %d tokens, capture seed %d, text %s", s.batch, s.seq, s.seed, captureTextDesc(bs, s))
 		if bs.b.Family == bench.FamilyFlexiBERT {
 			desc += ", model fidelity " + string(bs.mode)
 		}
@@ -186,15 +187,21 @@ func openCapturer(bs *benchSession) (*capturer, error) {
 // same ids for every architecture; see tokenizer.FoldIDs).
 func (c *capturer) loadMinibatch() error {
 	textPath := c.s.textPath(c.bs.data)
-	raw, err := os.ReadFile(textPath)
+	ids, custom, err := c.customIDs() // lpz-bench/1 benchmarks: bytes of --text or of the embedded text
 	if err != nil {
-		return fmt.Errorf("capture needs real text for its minibatch: %w (pass --text FILE)", err)
+		return err
 	}
-	tok, err := tokenizer.Load(c.s.tokenizerDir(c.bs.data))
-	if err != nil {
-		return fmt.Errorf("%w (pass --tokenizer DIR with GPT-2's vocab.json and merges.txt)", err)
+	if !custom {
+		raw, err := os.ReadFile(textPath)
+		if err != nil {
+			return fmt.Errorf("capture needs real text for its minibatch: %w (pass --text FILE)", err)
+		}
+		tok, err := tokenizer.Load(c.s.tokenizerDir(c.bs.data))
+		if err != nil {
+			return fmt.Errorf("%w (pass --tokenizer DIR with GPT-2's vocab.json and merges.txt)", err)
+		}
+		ids = tok.Encode(string(raw))
 	}
-	ids := tok.Encode(string(raw))
 	length := c.s.seq
 	if c.bs.b.Family == bench.FamilyGPT2 {
 		length++ // labels are the next tokens
@@ -256,8 +263,9 @@ func (c *capturer) capture(ctx context.Context, a bench.Arch, channels []string)
 		return nil, err
 	}
 	key := c.key(a)
+	lists := c.listsToRead(channels)
 	if c.cache != nil {
-		e, ok, err := c.cache.Get(key)
+		e, ok, err := c.cache.GetLists(key, lists)
 		if err != nil {
 			c.stats.mu.Lock()
 			c.stats.recovered++
@@ -268,14 +276,14 @@ func (c *capturer) capture(ctx context.Context, a bench.Arch, channels []string)
 			c.stats.mu.Lock()
 			c.stats.cached++
 			c.stats.mu.Unlock()
-			return c.complete(a, entryInputs(e))
+			return c.complete(a, entryInputs(e), channels)
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cache != nil { // another goroutine may have captured it meanwhile
-		if e, ok, _ := c.cache.Get(key); ok {
-			return c.complete(a, entryInputs(e))
+		if e, ok, _ := c.cache.GetLists(key, lists); ok {
+			return c.complete(a, entryInputs(e), channels)
 		}
 	}
 	if c.backend == nil {
@@ -316,9 +324,19 @@ func (c *capturer) capture(ctx context.Context, a bench.Arch, channels []string)
 	return cap.Inputs, nil
 }
 
-// complete restores what a cache entry leaves out (GPT-2 weights).
-func (c *capturer) complete(a bench.Arch, in interp.Inputs) (interp.Inputs, error) {
-	if _, ok := in["W"]; !ok && a.GPT2 != nil {
+// listsToRead are the stored lists a request needs (nil: all).
+func (c *capturer) listsToRead(channels []string) []string {
+	if len(channels) == 0 {
+		return nil
+	}
+	return append([]string{}, channels...)
+}
+
+// complete restores what a cache entry leaves out (GPT-2 weights), when the
+// request needs it.
+func (c *capturer) complete(a bench.Arch, in interp.Inputs, channels []string) (interp.Inputs, error) {
+	needW := len(channels) == 0 || slices.Contains(channels, "W")
+	if _, ok := in["W"]; !ok && needW && a.GPT2 != nil {
 		w, err := runtime.GPT2WeightList(*a.GPT2, c.s.seed)
 		if err != nil {
 			return nil, err

@@ -102,13 +102,21 @@ func TestSharedRankCommands(t *testing.T) {
 	}
 }
 
+// With no --bench and no data directory, rank uses the embedded nano
+// benchmark (a fresh machine needs no download).
+func TestRankDefaultsToNano(t *testing.T) {
+	out, errs, code := lpz(t, "", "rank", "params")
+	if code != 0 || !strings.Contains(out, "benchmark         nano") {
+		t.Fatalf("code %d\n%s\n%s", code, out, errs)
+	}
+}
+
 func TestRankErrors(t *testing.T) {
 	cases := []struct {
 		args   []string
 		code   int
 		stderr string
 	}{
-		{[]string{"rank", "params"}, 2, "--bench NAME is required"},
 		{[]string{"rank", "params", "--bench", "nosuch", "--data", sharedBench}, 1, "nosuch"},
 		{[]string{"rank", "params", "--bench", "gpt2-wt103", "--data", "/nonexistent"}, 1, "github.com/microsoft/archai"},
 		{[]string{"rank", "fro(A)", "--bench", "gpt2-wt103", "--data", sharedBench}, 1, "must be a scalar"},
