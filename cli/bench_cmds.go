@@ -257,6 +257,7 @@ func runRank(env *Env, args []string) error {
 	column := fs.String("column", "", "with --scores: the column (CSV header) or inner key (YAML) to read")
 	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	workers := fs.Int("workers", 0, "architectures evaluated in parallel (default: all cores)")
+	saveScores := fs.String("save-scores", "", "write the per-architecture scores to this YAML file (id: value), readable by --scores")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -323,6 +324,11 @@ func runRank(env *Env, args []string) error {
 	if *ids == "" && n > 0 && n < len(bs.b.Archs) {
 		report.Seed = seed
 	}
+	if *saveScores != "" {
+		if err := writeScores(*saveScores, report); err != nil {
+			return err
+		}
+	}
 	if *plot != "" {
 		title := fmt.Sprintf("%s on %s", report.Proxy, bs.b.Name)
 		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.b.TruthName); err != nil {
@@ -352,6 +358,21 @@ func (bs *benchSession) engine(p *interp.Program) interp.Engine {
 		}
 	}
 	return interp.Host{Workers: 1}
+}
+
+// writeScores saves a report's scores as YAML "id: value" lines in
+// benchmark order, with a comment saying what produced them.
+func writeScores(path string, r *rank.Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# lpz rank scores: proxy %s, benchmark %s, data %s", r.Proxy, r.Bench, r.Data)
+	if r.Capture != "" {
+		fmt.Fprintf(&b, ", capture %s, backend %s", r.Capture, r.Backend)
+	}
+	b.WriteByte('\n')
+	for i, id := range r.IDs {
+		fmt.Fprintf(&b, "%s: %s\n", id, strconv.FormatFloat(r.Scores[i], 'g', -1, 64))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // needsCapture reports whether p reads anything beyond architecture scalars.
