@@ -68,6 +68,8 @@ func tinyInputs() interp.Inputs {
 		"J":       interp.TensorList("input", nil, []*tensor.Tensor{mk(0.1, 2, 4, 8)}),
 		"params":  interp.ScalarValue(2 * (8*24 + 24 + 8*8 + 8 + 8*16 + 16 + 16*8 + 8 + 4*8)),
 		"dparams": interp.ScalarValue(2 * (8*24 + 8*8 + 8*16 + 16*8)),
+		"layers":  interp.ScalarValue(2),
+		"width":   interp.ScalarValue(8),
 	}
 	// The extra channels of the baselines (stdlib.ExtraChannels), drawn
 	// after the others so that the committed values above do not move:
