@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,7 +112,13 @@ func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []str
 	}
 	var need []string
 	for _, c := range channels {
-		if _, ok := in[c]; !ok {
+		if _, ok := in[c]; ok {
+			continue
+		}
+		if sub, ok := stdlib.Subsets[c]; ok {
+			c = sub.From // W/G subsets are selected from the full lists by entry name
+		}
+		if !slices.Contains(need, c) {
 			need = append(need, c)
 		}
 	}
@@ -138,6 +145,12 @@ func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []str
 	}
 	for k, v := range captured {
 		in[k] = v
+	}
+	deriveSubsets(in)
+	for _, c := range channels {
+		if _, ok := in[c]; !ok {
+			return nil, fmt.Errorf("%s: channel %s is not captured by the %s runtime in this version (lpz ops lists what each channel needs)", a.ID, c, bs.b.Family)
+		}
 	}
 	return in, nil
 }

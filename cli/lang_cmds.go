@@ -37,6 +37,9 @@ func channelTypes() map[string]lang.Type {
 	for _, c := range stdlib.Channels {
 		m[c.Name] = c.Type
 	}
+	for _, c := range stdlib.ExtraChannels {
+		m[c.Name] = c.Type
+	}
 	return m
 }
 
@@ -259,18 +262,18 @@ func runOps(env *Env, args []string) error {
 	}
 	if *md {
 		fmt.Fprintln(env.Stdout, "| op | aliases | class | definition | doc | cost |\n|---|---|---|---|---|---|")
-		for _, op := range stdlib.Default.Ops() {
+		for _, op := range stdlib.Default.AllOps() {
 			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s | %s | %s | %d |\n", op.Name, strings.Join(op.Aliases, ", "), op.Class, mdEscape(op.Def), mdEscape(op.Doc), op.Cost)
 		}
 		fmt.Fprintln(env.Stdout, "\n| input | type | what |\n|---|---|---|")
-		for _, c := range stdlib.Channels {
+		for _, c := range append(append([]stdlib.Channel{}, stdlib.Channels...), stdlib.ExtraChannels...) {
 			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s |\n", c.Name, c.Type, c.Doc)
 		}
 		return nil
 	}
 	fmt.Fprint(env.Stdout, stdlib.Default.Reference())
 	fmt.Fprintln(env.Stdout, "inputs (capture channels and architecture scalars):")
-	for _, c := range stdlib.Channels {
+	for _, c := range append(append([]stdlib.Channel{}, stdlib.Channels...), stdlib.ExtraChannels...) {
 		fmt.Fprintf(env.Stdout, "  %-8s %-22s %s\n", c.Name, c.Type, c.Doc)
 	}
 	return nil
