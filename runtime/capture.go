@@ -28,9 +28,15 @@ type Batch struct {
 type CaptureOptions struct {
 	Seed uint64
 	// Channels is a subset of stdlib.Channels names (A H S W G J params
-	// dparams); empty means all. Work that no requested channel needs is
-	// skipped: without G there is no loss backward, without J no input
-	// backward. The forward pass (and the loss) always runs.
+	// dparams); empty means all of those. The extra channels GA, HG and GS
+	// (stdlib.ExtraChannels) are never part of "all": they are captured
+	// only when named, e.g. {"GA", "HG", "GS"}, and then only the named
+	// channels are returned (their dependencies, such as the loss
+	// backward, are computed but not returned). Any other name is an
+	// error. Work that no requested channel needs is skipped: without
+	// G/GA/HG there is no loss backward, without J no input backward,
+	// without HG no double backward, without GS no Synflow execution.
+	// The forward pass (and the loss) always runs.
 	Channels []string
 }
 
@@ -74,6 +80,29 @@ type Capture struct {
 //	J  family input   embed [B,T,d]: ∂(Σ h_Lₙ)/∂h₀, h_Lₙ = residual stream after the last block
 //	params, dparams   scalars: unique parameters (tied once), non-embedding (blocks + LNs)
 //
+// Extra channels (opt-in, see CaptureOptions.Channels):
+//
+//	GA family blocks  A's names and shapes: ∂loss/∂A, an extra output of G's loss backward
+//	HG family weights W's names and shapes: H·g by double backward, g = ∂loss/∂W held
+//	                  constant (StopGradient): ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W; H is the
+//	                  Hessian of the loss over the W matrices only (q|k|v columns of
+//	                  c_attn are separate graph parameters, concatenated as in G)
+//	GS family weights W's names and shapes: the Synflow pass, a second graph execution.
+//	                  Every parameter is replaced by |θ| (on the host), no dropout (the
+//	                  capture never has any), float32 like the other channels;
+//	                  R = Σ of the residual stream after the last block (the hidden
+//	                  state J uses), GS = ∂R/∂W at |W|. Input: every token id is 1
+//	                  (the all-ones id tensor of the reference Synflow), so h₀ =
+//	                  √d·|E|[1] + |wpe|[t]. Choice: replacing h₀ itself by all-ones
+//	                  makes GS exactly 0 for GPT-2 at init (pre-LN blocks: LN of a
+//	                  constant row is its bias β = 0, so every W's input is 0 — see
+//	                  TestCaptureGS_OnesEmbeddingDegenerate); the all-ones ids keep
+//	                  the reference's input and a non-degenerate R.
+//
+// Timing sums both executions when GS is asked for; FLOPs counts the
+// standard channels' work only (the double backward and the Synflow pass
+// are not in MatmulFLOPs).
+//
 // l runs over blocks 0..n_layer-1; W and G list the four matrices of block 0,
 // then of block 1, and so on.
 func weightNames(L int) []string {
@@ -94,6 +123,19 @@ func blockNames(L int, suffix string) []string {
 	return names
 }
 
+// Extra channels the runtime captures on explicit request (see
+// stdlib.ExtraChannels). They are not part of "all" (an empty Channels),
+// whose set keys the cached captures.
+const (
+	ChannelGA = "GA"
+	ChannelHG = "HG"
+	ChannelGS = "GS"
+)
+
+// parseChannels resolves a channel request: empty = every stdlib.Channels
+// name (never an extra channel); otherwise the names of stdlib.Channels
+// and the extra channels GA, HG, GS. Any other name is an error (the
+// derived subsets Wmix… are not captured by the runtime).
 func parseChannels(list []string) (chanSet, map[string]bool, error) {
 	wantAll := len(list) == 0
 	sel := map[string]bool{}
@@ -103,12 +145,20 @@ func parseChannels(list []string) (chanSet, map[string]bool, error) {
 		}
 	}
 	for _, name := range list {
-		if _, ok := stdlib.LookupChannel(name); !ok {
+		known := name == ChannelGA || name == ChannelHG || name == ChannelGS
+		for _, c := range stdlib.Channels {
+			known = known || c.Name == name
+		}
+		if !known {
+			if _, ok := stdlib.LookupChannel(name); ok {
+				return chanSet{}, nil, fmt.Errorf("runtime: channel %q is not captured by the runtime (derived channels are built from W/G by the caller)", name)
+			}
 			return chanSet{}, nil, fmt.Errorf("runtime: unknown channel %q", name)
 		}
 		sel[name] = true
 	}
-	return chanSet{A: sel["A"], H: sel["H"], S: sel["S"], W: sel["W"], G: sel["G"], J: sel["J"]}, sel, nil
+	return chanSet{A: sel["A"], H: sel["H"], S: sel["S"], W: sel["W"], G: sel["G"], J: sel["J"],
+		GA: sel[ChannelGA], HG: sel[ChannelHG], GS: sel[ChannelGS]}, sel, nil
 }
 
 func prepareBatch(a *gpt2Arch, b Batch) (*preparedBatch, error) {
@@ -168,7 +218,19 @@ func captureGPT2(backend backends.Backend, cfg bench.GPT2Config, batch Batch, op
 		return nil, err
 	}
 	c.Timing.Build, c.Timing.Compile, c.Timing.Execute, c.Timing.Transfer = tm.Build, tm.Compile, tm.Execute, tm.Transfer
-	c.Timing.FLOPs = MatmulFLOPs(cfg, batch, want.G, want.J)
+	c.Timing.FLOPs = MatmulFLOPs(cfg, batch, want.G || want.GA || want.HG, want.J)
+	var gs []*tensor.Tensor
+	if want.GS {
+		sres, stm, err := m.run(backend, synflowBatch(pb), chanSet{synflow: true}, dt)
+		if err != nil {
+			return nil, err
+		}
+		gs = sres.G
+		c.Timing.Build += stm.Build
+		c.Timing.Compile += stm.Compile
+		c.Timing.Execute += stm.Execute
+		c.Timing.Transfer += stm.Transfer
+	}
 	c.Loss = res.loss
 	L := m.arch.L
 	if want.A {
@@ -196,6 +258,15 @@ func captureGPT2(backend backends.Backend, cfg bench.GPT2Config, batch Batch, op
 	if want.J {
 		c.Inputs["J"] = interp.TensorList(stdlib.FamilyInput, []string{"embed"}, []*tensor.Tensor{res.J})
 	}
+	if want.GA {
+		c.Inputs[ChannelGA] = interp.TensorList(stdlib.FamilyBlocks, blockNames(L, "mlp.act"), res.GA)
+	}
+	if want.HG {
+		c.Inputs[ChannelHG] = interp.TensorList(stdlib.FamilyWeights, weightNames(L), res.HG)
+	}
+	if want.GS {
+		c.Inputs[ChannelGS] = interp.TensorList(stdlib.FamilyWeights, weightNames(L), gs)
+	}
 	total, nonEmb := m.NumParams()
 	if sel["params"] {
 		c.Inputs["params"] = interp.ScalarValue(float64(total))
@@ -207,10 +278,22 @@ func captureGPT2(backend backends.Backend, cfg bench.GPT2Config, batch Batch, op
 	return c, nil
 }
 
+// synflowBatch is the GS pass's input: every token id 1 (the all-ones id
+// tensor of the reference's Synflow), same B×T; no labels are used.
+func synflowBatch(pb *preparedBatch) *preparedBatch {
+	n := pb.B * pb.T
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = 1
+	}
+	return &preparedBatch{B: pb.B, T: pb.T, ids: ids, labels: make([]int32, n)}
+}
+
 type runResult struct {
 	loss       float64
 	A, H, S, G []*tensor.Tensor
 	J          *tensor.Tensor
+	GA, HG     []*tensor.Tensor
 }
 
 // run builds, compiles and executes the model's graph once.
@@ -223,6 +306,10 @@ func (m *GPT2) run(backend backends.Backend, pb *preparedBatch, want chanSet, dt
 	t0 := time.Now()
 	g := graph.NewGraph(backend, "gpt2")
 	defer g.Finalize()
+	if want.HG {
+		markDoubleBackward(g)
+		defer unmarkDoubleBackward(g)
+	}
 	gg := m.buildGraph(g, dt, pb, want)
 	outs := []*graph.Node{gg.loss}
 	if want.A {
@@ -234,11 +321,17 @@ func (m *GPT2) run(backend backends.Backend, pb *preparedBatch, want chanSet, dt
 	if want.S {
 		outs = append(outs, gg.S...)
 	}
-	if want.G {
+	if want.G || want.synflow {
 		outs = append(outs, gg.G...)
 	}
 	if want.J {
 		outs = append(outs, gg.J)
+	}
+	if want.GA {
+		outs = append(outs, gg.GA...)
+	}
+	if want.HG {
+		outs = append(outs, gg.HG...)
 	}
 	tm.Build = time.Since(t0)
 	t0 = time.Now()
@@ -292,11 +385,17 @@ func (m *GPT2) run(backend backends.Backend, pb *preparedBatch, want chanSet, dt
 	if want.S {
 		res.S = grab(L)
 	}
-	if want.G {
+	if want.G || want.synflow {
 		res.G = grab(4 * L)
 	}
 	if want.J {
 		res.J = take()
+	}
+	if want.GA {
+		res.GA = grab(L)
+	}
+	if want.HG {
+		res.HG = grab(4 * L)
 	}
 	tm.Transfer = time.Since(t0)
 	return res, tm, nil

@@ -25,10 +25,14 @@ type graphBuilder struct {
 	g      *Graph
 	dt     dtypes.DType
 	inputs []hostInput
+	abs    bool // feed |data| for every parameter (the Synflow pass)
 }
 
 // param adds a graph parameter with host data (row-major, dims).
 func (gb *graphBuilder) param(name string, data []float32, dims ...int) *Node {
+	if gb.abs {
+		data = absCopy(data)
+	}
 	gb.inputs = append(gb.inputs, hostInput{data: data, dims: dims})
 	return Parameter(gb.g, name, shapes.Make(gb.dt, dims...))
 }

@@ -28,7 +28,8 @@ type MLMBatch struct {
 type FlexiOptions struct {
 	// Seed draws the weights and chooses the masked positions. Channels
 	// are the stdlib channel names (empty = all of them) plus the optional
-	// ChannelGones.
+	// ChannelGones and the opt-in extra channels GA, HG, GS (see
+	// CaptureOptions.Channels).
 	CaptureOptions
 	// Fidelity is bench.ModeRecords ("records", the default for "") or
 	// bench.ModeUpstreamProxy ("upstream-proxy").
@@ -63,6 +64,13 @@ const ChannelGones = "Gones"
 //	J  input    embed [B,L,H]  ∂(Σ last_hidden_state)/∂x₀, x₀ = encoder input
 //	                           (after embeddings_project when H ≠ E)
 //	Gones       (opt-in) ∂(Σ last_hidden_state)/∂W, W's names and shapes
+//	GA  blocks  (opt-in) A's names and shapes: ∂loss/∂A, from G's loss backward
+//	HG  weights (opt-in) W's names and shapes: H·g by double backward with
+//	            g = ∂loss/∂W held constant: ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W
+//	GS  weights (opt-in) W's names and shapes: the Synflow pass, a second graph
+//	            execution: every parameter |θ|, the encoder input x₀ (J's x₀)
+//	            all-ones, no dropout, float32; R = Σ last_hidden_state,
+//	            GS = ∂R/∂W at |W| (GPT-2 differs in its input, see capture.go)
 //	params      bench.FlexiParams(cfg, mode).Total (embeddings + layers; no MLM head)
 //	dparams     the encoder layers only (params − embedding block)
 //
@@ -174,7 +182,19 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 		return nil, err
 	}
 	c.Timing.Build, c.Timing.Compile, c.Timing.Execute, c.Timing.Transfer = tm.Build, tm.Compile, tm.Execute, tm.Transfer
-	c.Timing.FLOPs = flexiFLOPs(a, fb.B, fb.L, len(fb.maskPos), want.G, want.J, wantOnes)
+	c.Timing.FLOPs = flexiFLOPs(a, fb.B, fb.L, len(fb.maskPos), want.G || want.GA || want.HG, want.J, wantOnes)
+	var gs []*tensor.Tensor
+	if want.GS {
+		sres, stm, err := m.run(backend, fb, chanSet{synflow: true}, false, dt)
+		if err != nil {
+			return nil, err
+		}
+		gs = sres.G
+		c.Timing.Build += stm.Build
+		c.Timing.Compile += stm.Compile
+		c.Timing.Execute += stm.Execute
+		c.Timing.Transfer += stm.Transfer
+	}
 	c.Loss = res.loss
 	n := len(a.layers)
 	if want.A {
@@ -198,6 +218,15 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 	}
 	if wantOnes {
 		c.Inputs[ChannelGones] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), res.Gones)
+	}
+	if want.GA {
+		c.Inputs[ChannelGA] = interp.TensorList(stdlib.FamilyBlocks, flexiLayerNames(n, "ffn.act"), res.GA)
+	}
+	if want.HG {
+		c.Inputs[ChannelHG] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), res.HG)
+	}
+	if want.GS {
+		c.Inputs[ChannelGS] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), gs)
 	}
 	total, encoder := m.NumParams()
 	if sel["params"] {
@@ -237,6 +266,7 @@ type flexiResult struct {
 	A, H, S, G []*tensor.Tensor
 	J          *tensor.Tensor
 	Gones      []*tensor.Tensor
+	GA, HG     []*tensor.Tensor
 }
 
 // run builds, compiles and executes the model's graph once.
@@ -248,7 +278,12 @@ func (m *FlexiBERT) run(backend backends.Backend, fb *flexiBatch, want chanSet, 
 	}()
 	t0 := time.Now()
 	gb := newGraphBuilder(backend, "flexibert", dt)
+	gb.abs = want.synflow
 	defer gb.g.Finalize()
+	if want.HG {
+		markDoubleBackward(gb.g)
+		defer unmarkDoubleBackward(gb.g)
+	}
 	fg := m.buildGraph(gb, fb, want, wantOnes)
 	outs := []*graph.Node{fg.loss}
 	type part struct {
@@ -264,7 +299,8 @@ func (m *FlexiBERT) run(backend backends.Backend, fb *flexiBatch, want chanSet, 
 	}
 	parts := []part{
 		{want.A, &res.A, fg.A}, {want.H, &res.H, fg.H}, {want.S, &res.S, fg.S},
-		{want.G, &res.G, fg.G}, {want.J, &J, jn}, {wantOnes, &res.Gones, fg.Gones},
+		{want.G || want.synflow, &res.G, fg.G}, {want.J, &J, jn}, {wantOnes, &res.Gones, fg.Gones},
+		{want.GA, &res.GA, fg.GA}, {want.HG, &res.HG, fg.HG},
 	}
 	for _, p := range parts {
 		if p.on {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -23,6 +24,8 @@ type flexiGraph struct {
 	G     []*Node // ∂loss/∂W in flexiWeightNames order
 	J     *Node
 	Gones []*Node // ∂Σ last_hidden/∂W, same order
+	GA    []*Node // ∂loss/∂A per layer
+	HG    []*Node // H·g, G's order
 }
 
 // buildGraph builds the forward pass and, as requested, the gradients.
@@ -52,14 +55,20 @@ func (m *FlexiBERT) buildGraph(gb *graphBuilder, fb *flexiBatch, want chanSet, w
 	}
 
 	// Embeddings: LN_E(word[ids] + type[0] + pos[t]) (→ embeddings_project).
-	word := full(m.word)
-	e := Gather(word, gb.indices(fb.ids, B, L, 1)) // (B,L,E)
-	pos := gb.param(m.pos.Name+"[:L]", m.pos.Data[:L*E], 1, L, E)
-	typ := gb.param(m.typ.Name+"[0]", m.typ.Data[:E], E)
-	e = Add(Add(e, BroadcastToDims(pos, B, L, E)), broadcastLast(typ, B, L, E))
-	x0 := ln(e, m.embG, m.embB)
-	if m.projW != nil {
-		x0 = lin(x0, m.projW, m.projB)
+	// The Synflow pass replaces the encoder input x₀ by all-ones.
+	var word, x0 *Node
+	if want.synflow {
+		x0 = Ones(g, shapes.Make(dt, B, L, H))
+	} else {
+		word = full(m.word)
+		e := Gather(word, gb.indices(fb.ids, B, L, 1)) // (B,L,E)
+		pos := gb.param(m.pos.Name+"[:L]", m.pos.Data[:L*E], 1, L, E)
+		typ := gb.param(m.typ.Name+"[0]", m.typ.Data[:E], E)
+		e = Add(Add(e, BroadcastToDims(pos, B, L, E)), broadcastLast(typ, B, L, E))
+		x0 = ln(e, m.embG, m.embB)
+		if m.projW != nil {
+			x0 = lin(x0, m.projW, m.projB)
+		}
 	}
 
 	// heads: (B,L,n·d) → (B,n,L,d).
@@ -151,10 +160,26 @@ func (m *FlexiBERT) buildGraph(gb *graphBuilder, fb *flexiBatch, want chanSet, w
 		for j := 0; j < nl-1; j++ {
 			u = geluErf(lin(u, fl.ffW[j], fl.ffB[j]))
 		}
+		if li < len(m.actDelta) && m.actDelta[li] != nil {
+			u = Add(u, gb.param(fmt.Sprintf("layer%d.actDelta", li), m.actDelta[li], u.Shape().Dimensions...))
+		}
 		out.A = append(out.A, u)
 		x = ln(Add(att, lin(u, fl.ffW[nl-1], fl.ffB[nl-1])), fl.outG, fl.outBeta)
 	}
 	last := x
+	var ws []*Node
+	if want.G || want.GA || want.HG || want.synflow || wantOnes {
+		for i := range m.layers {
+			for _, p := range m.layers[i].weights() {
+				ws = append(ws, full(p))
+			}
+		}
+	}
+	if want.synflow { // GS pass: R = Σ last hidden state at |θ|, no head
+		out.loss = ReduceAllSum(last)
+		out.G = Gradient(out.loss, ws...)
+		return out
+	}
 
 	// MLM head on the masked positions only: ELECTRA generator head
 	// (dense H→E, GELU, LN_E) and logits = t·wordᵀ + bias (tied table).
@@ -165,16 +190,34 @@ func (m *FlexiBERT) buildGraph(gb *graphBuilder, fb *flexiBatch, want chanSet, w
 	z = Add(z, broadcastLast(full(m.outBias), z.Shape().Dimensions...))
 	out.loss = Div(gb.sumNLL(z, fb.labels), gb.scalar(float64(nm)))
 
-	var ws []*Node
-	if want.G || wantOnes {
-		for i := range m.layers {
-			for _, p := range m.layers[i].weights() {
-				ws = append(ws, full(p))
-			}
+	if want.G || want.GA || want.HG {
+		// One backward pass of the loss for G, GA and HG's g.
+		targets := ws
+		if want.GA {
+			targets = append(append([]*Node{}, ws...), out.A...)
 		}
-	}
-	if want.G {
-		out.G = Gradient(out.loss, ws...)
+		grads := Gradient(out.loss, targets...)
+		gw := grads[:len(ws)]
+		if want.G {
+			out.G = gw
+		}
+		if want.GA {
+			out.GA = grads[len(ws):]
+		}
+		if want.HG {
+			// Double backward (the graph is marked by markDoubleBackward, see
+			// run): H·g = ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W.
+			var dot *Node
+			for _, gk := range gw {
+				t := ReduceAllSum(Mul(StopGradient(gk), gk))
+				if dot == nil {
+					dot = t
+				} else {
+					dot = Add(dot, t)
+				}
+			}
+			out.HG = Gradient(dot, ws...)
+		}
 	}
 	if want.J || wantOnes {
 		targets := []*Node{x0}

@@ -202,6 +202,10 @@ type FlexiBERT struct {
 	// not part of params/dparams.
 	headW, headB, headG, headBeta *Param // dense (E,H), (E); LN_E
 	outBias                       *Param // (V)
+
+	// actDelta (tests only): when non-nil, actDelta[l] (B·L·I_l, or nil) is
+	// added to layer l's A node, to check GA by finite differences.
+	actDelta [][]float32
 }
 
 // flexiRNGStream is the second PCG word of the weight stream.

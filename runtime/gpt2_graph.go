@@ -9,8 +9,28 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-// chanSet says which channels a graph computes.
-type chanSet struct{ A, H, S, W, G, J bool }
+// chanSet says which channels a graph computes. GA, HG and GS are the
+// opt-in extra channels (stdlib.ExtraChannels, see parseChannels); synflow
+// and synflowOnes select the Synflow graph (see synflowGraph), which
+// computes only R and its weight gradients (in G).
+type chanSet struct {
+	A, H, S, W, G, J bool
+	GA, HG, GS       bool
+	synflow          bool // graph of the GS pass: |θ|, R = Σ last hidden state, G = ∂R/∂W
+	synflowOnes      bool // (tests) GPT-2: h₀ = all-ones instead of the all-ones token ids
+}
+
+// absCopy is |x| elementwise in a new slice (the Synflow pass's weights).
+func absCopy(x []float32) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		if v < 0 {
+			v = -v
+		}
+		out[i] = v
+	}
+	return out
+}
 
 // hostInput is one graph parameter's value: a row-major view of host data.
 type hostInput struct {
@@ -34,6 +54,8 @@ type gpt2Graph struct {
 	S      []*Node
 	G      []*Node // per block: c_attn (d,3d), attn.c_proj, mlp.c_fc, mlp.c_proj
 	J      *Node
+	GA     []*Node // ∂loss/∂A per block
+	HG     []*Node // H·g, G's layout
 }
 
 // buildGraph builds forward (and, as requested, backward) of the model on
@@ -47,6 +69,9 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 	B, T, d, K := pb.B, pb.T, a.d, a.K()
 	N := B * T
 	param := func(name string, data []float32, dims ...int) *Node {
+		if want.synflow {
+			data = absCopy(data)
+		}
 		out.inputs = append(out.inputs, hostInput{data: data, dims: dims})
 		return Parameter(g, name, shapes.Make(dt, dims...))
 	}
@@ -125,6 +150,9 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 	emb = Mul(emb, scalar(math.Sqrt(float64(d)))) // quirk 5: ×√d_model
 	wpe := rows(m.wpe, 0, T)
 	h0 := Add(emb, BroadcastToDims(Reshape(wpe, 1, T, d), B, T, d))
+	if want.synflowOnes {
+		h0 = Ones(g, shapes.Make(dt, B, T, d))
+	}
 	h := h0
 
 	// Causal mask (quirk 10): key index > query index → replaced by -1e4.
@@ -186,6 +214,9 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 
 		x = layerNorm(h, full(blk.ln2G), full(blk.ln2B))
 		act := geluNew(linear(x, wfc, bfc))
+		if l < len(m.actDelta) && m.actDelta[l] != nil {
+			act = Add(act, param(fmt.Sprintf("block%d.actDelta", l), m.actDelta[l], act.Shape().Dimensions...))
+		}
 		h = Add(h, linear(act, wp, bp))
 
 		out.A = append(out.A, act)
@@ -193,6 +224,21 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 		out.S = append(out.S, probs)
 	}
 	hPre := h // residual stream after the last block (J's output, see capture.go)
+	// concatQKV puts per-block gradients (wq, wk, wv, c_proj, c_fc, mlp.c_proj)
+	// in G's layout (c_attn's q|k|v columns concatenated).
+	concatQKV := func(grads []*Node) []*Node {
+		var res []*Node
+		for l := range m.blocks {
+			gq, gk, gv, go_, gfc, gp := grads[6*l], grads[6*l+1], grads[6*l+2], grads[6*l+3], grads[6*l+4], grads[6*l+5]
+			res = append(res, Concatenate([]*Node{gq, gk, gv}, 1), go_, gfc, gp)
+		}
+		return res
+	}
+	if want.synflow { // GS pass: R = Σ hPre, no head and no loss
+		out.loss = ReduceAllSum(hPre)
+		out.G = concatQKV(Gradient(out.loss, gradW...))
+		return out
+	}
 	hL := layerNorm(h, full(m.lnfG), full(m.lnfB))
 
 	// Projected adaptive log-softmax.
@@ -282,11 +328,33 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 	}
 	out.loss = Div(total, scalar(float64(N))) // mean over all B·T tokens
 
-	if want.G {
-		grads := Gradient(out.loss, gradW...)
-		for l := range m.blocks {
-			gq, gk, gv, go_, gfc, gp := grads[6*l], grads[6*l+1], grads[6*l+2], grads[6*l+3], grads[6*l+4], grads[6*l+5]
-			out.G = append(out.G, Concatenate([]*Node{gq, gk, gv}, 1), go_, gfc, gp)
+	if want.G || want.GA || want.HG {
+		// One backward pass of the loss for G, GA and HG's g.
+		targets := gradW
+		if want.GA {
+			targets = append(append([]*Node{}, gradW...), out.A...)
+		}
+		grads := Gradient(out.loss, targets...)
+		gw := grads[:len(gradW)]
+		if want.G {
+			out.G = concatQKV(gw)
+		}
+		if want.GA {
+			out.GA = grads[len(gradW):]
+		}
+		if want.HG {
+			// Double backward (markDoubleBackward was called before the first
+			// Gradient, see run): H·g = ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W.
+			var dot *Node
+			for _, gk := range gw {
+				t := ReduceAllSum(Mul(StopGradient(gk), gk))
+				if dot == nil {
+					dot = t
+				} else {
+					dot = Add(dot, t)
+				}
+			}
+			out.HG = concatQKV(Gradient(dot, gradW...))
 		}
 	}
 	if want.J {

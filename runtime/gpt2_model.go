@@ -66,7 +66,11 @@ type GPT2 struct {
 	clusterB  *Param   // (K-1)
 	outBiases []*Param // div_val 1: one (V); div_val > 1: one (s_i) per cluster
 	outTables []*Param // own output tables when !tie_weight (same shapes as embTables), else nil
-	outProjs  []*Param // per cluster: own (d, d_i) projection, or nil (then tied or none)
+
+	// actDelta (tests only): when non-nil, actDelta[l] (B·T·f_l, or nil) is
+	// added to block l's A node, to check GA by finite differences.
+	actDelta [][]float32
+	outProjs []*Param // per cluster: own (d, d_i) projection, or nil (then tied or none)
 }
 
 // NewGPT2 builds the model and draws its weights from seed (see
