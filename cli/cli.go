@@ -110,7 +110,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			positional = append(positional, args[i+1:]...)
 			break
 		}
-		if len(a) > 1 && a[0] == '-' && !isNumber(a) {
+		if len(a) > 1 && a[0] == '-' && !isNumber(a) && !looksLikeFormula(fs, a) {
 			flags = append(flags, a)
 			name := strings.TrimLeft(a, "-")
 			if strings.Contains(name, "=") {
@@ -138,6 +138,16 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, usagef("%v", err)
 	}
 	return positional, nil
+}
+
+// looksLikeFormula tells a formula that starts with a minus ("-sum(A)")
+// from a flag: it is not a defined flag and holds characters no flag has.
+func looksLikeFormula(fs *flag.FlagSet, a string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	if fs.Lookup(name) != nil {
+		return false
+	}
+	return strings.ContainsAny(name, "()[]*/+ ,")
 }
 
 func isNumber(s string) bool {

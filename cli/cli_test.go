@@ -129,3 +129,10 @@ func TestRankErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFormulaStartingWithMinus(t *testing.T) {
+	out, errs, code := lpz(t, "", "eval", "-sum([1, 2])")
+	if code != 0 || out != "-3\n" {
+		t.Fatalf("%d %q %q", code, out, errs)
+	}
+}
