@@ -145,3 +145,33 @@ func BenchmarkWT103Sample(b *testing.B) {
 		b.ReportMetric(secs*all/flops/60, "projected-200-min")
 	}
 }
+
+// TestExtraChannelsOverhead (LPZ_EXTRA_TIMING=1) times one capture of the
+// median architecture at 4×64: the default channels, the extra channels
+// alone, and both in one request.
+func TestExtraChannelsOverhead(t *testing.T) {
+	if os.Getenv("LPZ_EXTRA_TIMING") == "" {
+		t.Skip("set LPZ_EXTRA_TIMING=1")
+	}
+	be := goBackend(t)
+	cfg := benchArchs[2].cfg
+	batch := randomBatch(1, 4, 64, cfg.NToken)
+	std := []string{"A", "H", "S", "W", "G", "J", "params", "dparams"}
+	for _, req := range []struct {
+		name string
+		ch   []string
+	}{
+		{"default", nil},
+		{"GA", []string{"GA"}}, {"HG", []string{"HG"}}, {"GS", []string{"GS"}},
+		{"GA+HG+GS", []string{"GA", "HG", "GS"}},
+		{"default+GA+HG+GS", append(append([]string{}, std...), "GA", "HG", "GS")},
+	} {
+		c, err := CaptureGPT2(be, cfg, batch, CaptureOptions{Seed: 1, Channels: req.ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm := c.Timing
+		t.Logf("%-18s total %6.2fs  build %5.2fs  compile %5.2fs  exec %6.2fs  transfer %5.2fs", req.name,
+			tm.Total.Seconds(), tm.Build.Seconds(), tm.Compile.Seconds(), tm.Execute.Seconds(), tm.Transfer.Seconds())
+	}
+}

@@ -90,6 +90,17 @@
 // after the last block, *before* LN_f, and h₀ = √d·emb + wpe (the block
 // stack's input).
 //
+// The extra channels GA, HG and GS (stdlib.ExtraChannels) are opt-in: an
+// empty channel list never includes them (cached captures are keyed by that
+// set). GA is an extra output of the loss backward; HG adds a double
+// backward to the same execution; GS is a second execution (the Synflow
+// graph: |θ|, all-ones token ids, R = Σ h_Lₙ — see capture.go for why not
+// an all-ones h₀). Measured once on the shared 2-core machine, median
+// architecture (9 layers, d 256, div_val 2) at 4×64, SimpleGo: default
+// channels 8.7 s; GA alone 6.9 s, HG alone 19.8 s, GS alone 7.2 s; default +
+// GA + HG + GS in one request 24.0 s (+15.3 s, ≈2.8×), almost all of it
+// execution (HG's double backward ≈ 2× a forward+backward).
+//
 // # Default minibatch on CPU
 //
 // DefaultBatch × DefaultSeqLen = 4 × 64 (the paper uses 16 × 192). Measured

@@ -146,6 +146,17 @@ func TestGPT2ExtraChannelsFiniteDifferences(t *testing.T) {
 				p.Data[j] = float32(math.Abs(float64(v)))
 			}
 		}
+		// The Synflow graph's forward (one embedding row, |θ| on the fly)
+		// is the ordinary forward at |θ| on the all-ones ids.
+		sa := run(chanSet{synflow: true, A: true}, sb).A
+		na := run(chanSet{A: true}, sb).A
+		for l := range na {
+			for j := range na[l].Data {
+				if na[l].Data[j] != sa[l].Data[j] {
+					t.Fatalf("div %d: Synflow A[%d][%d] = %v, forward at |θ| %v", cfg.DivVal, l, j, sa[l].Data[j], na[l].Data[j])
+				}
+			}
+		}
 		scale := maxAbs(sres.G...)
 		if scale == 0 {
 			t.Fatal("GS is all zero")

@@ -101,7 +101,12 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 
 	// Per-cluster tables (tied: the same nodes serve embedding and head).
 	var embTab []*Node
-	if a.divVal == 1 {
+	if want.synflow {
+		// The Synflow input ids are all 1 (cluster 0): feed only that row
+		// (|·| of the whole table would be copied for nothing).
+		embTab = make([]*Node, K)
+		embTab[0] = rows(m.embTables[0], 1, 2)
+	} else if a.divVal == 1 {
 		for i := 0; i < K; i++ {
 			embTab = append(embTab, rows(m.embTables[0], a.bounds[i], a.bounds[i+1]))
 		}
@@ -125,6 +130,9 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 		for n, id := range pb.ids {
 			if int(id) >= a.bounds[i] && int(id) < a.bounds[i+1] {
 				idx[n] = id - int32(a.bounds[i])
+				if want.synflow {
+					idx[n] = 0 // embTab[0] is the single row of id 1
+				}
 				mask[n] = 1
 				present = true
 			}
