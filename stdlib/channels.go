@@ -45,37 +45,32 @@ const (
 )
 
 // ExtraChannels are the inputs that baseline proxies of the literature need
-// beyond the six capture channels (corpus/baselines/). They are typed and
-// documented here like the others, but they are not in Channels: the
-// default capture set, the search's default terminals and `lpz ops` list
-// only what the runtime captures. A runtime that captures one of them adds
-// it to Channels. Until then a formula that reads one fails with "input X
-// is not loaded" (or, in `lpz table`, a row saying which channel is
-// missing), never silently. Capture specifications (same minibatch, seed
-// and weights as the other channels):
+// beyond the six capture channels (corpus/baselines/). They are not in
+// Channels: the default capture set (and its cache entries) and the search's
+// default terminals stay the six. The runtime captures GA, HG and GS only on
+// request, into cache entries of their own; the subsets need no capture.
+// Same minibatch, seed and weights as the other channels:
 //
 //	GA    ∂loss/∂A: the gradient of the same loss as G with respect to each
-//	      block's A tensor (the FFN nonlinearity output), same names and
-//	      shapes as A. One extra output of the existing backward pass.
-//	HG    Hessian·gradient (GraSP): with g = ∂loss/∂W held constant
-//	      (stop-gradient), HG = ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W, i.e. H·g for the
-//	      Hessian H of the loss over the W matrices (double backward). Same
-//	      names and shapes as W.
-//	GS    Synflow pass gradients: every parameter replaced by its absolute
-//	      value, the input embeddings (token + position sum) replaced by
-//	      all-ones, no dropout, float64 if the backend allows; R = Σ of the
-//	      model's output logits (GPT-2: the adaptive-softmax head logits as
-//	      the reference does; FlexiBERT: Σ of the last hidden state);
-//	      GS = ∂R/∂W evaluated at |W|, same names and shapes as W.
+//	      block's A tensor, same names and shapes as A (one more output of
+//	      the loss backward).
+//	HG    Hessian·gradient (GraSP): with g = ∂loss/∂W held constant, HG =
+//	      ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W, i.e. H·g for the Hessian of the loss
+//	      over the W matrices (double backward). Same names and shapes as W.
+//	GS    Synflow pass: every parameter replaced by its absolute value, no
+//	      dropout; R = Σ of the last hidden state (GPT-2: the residual stream
+//	      after the last block, every token id set to 1 — an all-ones h₀
+//	      would make GS exactly 0, since every block input is layer-normed
+//	      to its bias 0; FlexiBERT: the encoder input set to all-ones);
+//	      GS = ∂R/∂W at |W|, same names and shapes as W.
 //	Wmix, Gmix, Wffn, Gffn
-//	      subsets of W and G by entry name (no extra capture): Wmix/Gmix the
-//	      token-mixing matrices (names with ".attn." — GPT-2 — or ".op." —
-//	      FlexiBERT), Wffn/Gffn the FFN matrices (".mlp." or ".ffn."); see
-//	      Subsets.
+//	      subsets of W and G by entry name: Wmix/Gmix the token-mixing
+//	      matrices (names with ".attn." — GPT-2 — or ".op." — FlexiBERT),
+//	      Wffn/Gffn the FFN matrices (".mlp." or ".ffn."); see Subsets.
 var ExtraChannels = []Channel{
-	{"GA", lang.ListOf(lang.Tensor, FamilyBlocks), "∂loss/∂A for the same tensors as A (Fisher); not captured yet"},
-	{"HG", lang.ListOf(lang.Tensor, FamilyWeights), "Hessian·gradient H·(∂loss/∂W) by double backward, shapes of W (GraSP); not captured yet"},
-	{"GS", lang.ListOf(lang.Tensor, FamilyWeights), "∂R/∂W of the Synflow pass (|weights|, all-ones input, R = Σ outputs), shapes of W; not captured yet"},
+	{"GA", lang.ListOf(lang.Tensor, FamilyBlocks), "∂loss/∂A for the same tensors as A (Fisher); captured on request"},
+	{"HG", lang.ListOf(lang.Tensor, FamilyWeights), "Hessian·gradient H·(∂loss/∂W) by double backward, shapes of W (GraSP); captured on request"},
+	{"GS", lang.ListOf(lang.Tensor, FamilyWeights), "∂R/∂W of the Synflow pass (|weights|, constant input, R = Σ last hidden state), shapes of W (Synflow); captured on request"},
 	{"Wmix", lang.ListOf(lang.Tensor, FamilyMixWeights), "the token-mixing weight matrices of W (attention / LT / DSC op)"},
 	{"Gmix", lang.ListOf(lang.Tensor, FamilyMixWeights), "∂loss/∂W for the matrices of Wmix"},
 	{"Wffn", lang.ListOf(lang.Tensor, FamilyFFNWeights), "the FFN weight matrices of W"},
