@@ -26,11 +26,13 @@ import (
 //
 // The graph is built and compiled once per model and executed every step
 // with fresh inputs; the optimizer runs on the host in Go (see
-// TrainConfig / adamW). Measured on the 2-core CPU for nano-sized models
-// (TestTrainHostOptimizerCost): the host AdamW update is < 1% of a step
-// (it touches each parameter a few times; the step is dominated by the
-// backward matmuls), so there was nothing to gain from moving it into the
-// graph, which would also double the graph's inputs (moments) per step.
+// TrainConfig / adamW). Measured on the 2-core CPU (the log line of
+// TestTrainGPT2LossDecreasesAndIsDeterministic; TrainResult.OptimTime vs
+// StepTime): the host AdamW update + clipping took 0.19 ms per step against
+// 20 ms for the graph's forward+backward on a 29k-parameter model (~1%),
+// and the ratio only falls for larger models (the update is O(params), the
+// step O(params·tokens)), so there was nothing to gain from moving it into
+// the graph, which would also triple the graph's inputs (two moments).
 
 // TrainConfig is the recipe of one training run. Zero fields take the
 // defaults of DefaultTrainConfig.
