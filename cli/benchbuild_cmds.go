@@ -202,10 +202,19 @@ func trainRecipe(tc runtime.TrainConfig, seq int) map[string]any {
 
 func archSettings(o buildOptions, cfg map[string]any, tc runtime.TrainConfig, dataSHA, split string) string {
 	h := sha256.New()
-	enc, _ := json.Marshal(map[string]any{"code": runtime.TrainVersion + " " + runtime.GPT2ModelVersion + " " + runtime.LlamaModelVersion,
+	enc, _ := json.Marshal(map[string]any{"code": runtime.TrainVersion + " " + familyVersion(o.space.Family),
 		"config": cfg, "train": trainRecipe(tc, tc.Seq), "data": dataSHA, "split": split, "seed": o.seed, "backend": backendName(o.backend)})
 	h.Write(enc)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// familyVersion is the model code version of a family: only it (and the
+// training code's) invalidates a family's finished records.
+func familyVersion(family string) string {
+	if family == bench.FamilyLlama {
+		return runtime.LlamaModelVersion
+	}
+	return runtime.GPT2ModelVersion
 }
 
 func backendName(spec string) string {
