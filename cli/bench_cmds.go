@@ -426,8 +426,8 @@ func runBench(env *Env, args []string) error {
 	case "list":
 		dir := bench.DataDir(*data)
 		fmt.Fprintf(env.Stdout, "data directory: %s\n", dir)
-		for _, name := range bench.Names {
-			b, err := bench.Load(name, dir)
+		for _, name := range append(append([]string{}, bench.Names...), bench.NanoName) {
+			b, err := bench.LoadAny(name, dir)
 			if err != nil {
 				fmt.Fprintf(env.Stdout, "  %-12s not loaded: %v\n", name, firstLine(err.Error()))
 				continue
