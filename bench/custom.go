@@ -202,6 +202,8 @@ func ParseCustom(data []byte, path string) (*Benchmark, error) {
 			a.GPT2, err = GPT2FromConfig(ca.Config)
 		case FamilyFlexiBERT:
 			a.Flexi, err = FlexiFromConfig(ca.Config)
+		case FamilyLlama:
+			a.Llama, err = LlamaFromConfig(ca.Config)
 		default:
 			err = fmt.Errorf("family %q cannot be loaded as a benchmark yet", cb.Family)
 		}

@@ -62,6 +62,9 @@ func ArchScalarsErr(a Arch, mode FlexiMode) (map[string]float64, error) {
 			"width":   float64(p.Hidden),
 		}, nil
 	}
+	if a.Llama != nil {
+		return LlamaScalars(a.Llama), nil
+	}
 	return nil, fmt.Errorf("bench: %s: architecture has no configuration", a.ID)
 }
 
@@ -75,6 +78,8 @@ func StratumOf(a Arch) string {
 		return "h" + strconv.Itoa(a.Flexi.HiddenSize) + "-L" + strconv.Itoa(len(a.Flexi.Layers))
 	case a.GPT2 != nil:
 		return "d" + strconv.Itoa(a.GPT2.DModel)
+	case a.Llama != nil:
+		return "d" + strconv.Itoa(a.Llama.DModel)
 	}
 	return ""
 }

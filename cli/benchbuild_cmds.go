@@ -703,11 +703,11 @@ func captureTextDesc(bs *benchSession, s captureSettings) string {
 
 // runLlama captures a llama-family architecture on the capturer's windows
 // (the hook for capturer.run once bench.Arch carries a Llama config).
-func (c *capturer) runLlama(cfg bench.LlamaConfig) (*runtime.Capture, error) {
+func (c *capturer) runLlama(cfg bench.LlamaConfig, channels []string) (*runtime.Capture, error) {
 	batch := runtime.Batch{}
 	for _, w := range c.ids {
 		batch.Inputs = append(batch.Inputs, w[:len(w)-1])
 		batch.Labels = append(batch.Labels, w[1:])
 	}
-	return runtime.CaptureLlama(c.backend, cfg, batch, runtime.CaptureOptions{Seed: c.s.seed})
+	return runtime.CaptureLlama(c.backend, cfg, batch, runtime.CaptureOptions{Seed: c.s.seed, Channels: channels})
 }

@@ -203,8 +203,8 @@ func (c *capturer) loadMinibatch() error {
 		ids = tok.Encode(string(raw))
 	}
 	length := c.s.seq
-	if c.bs.b.Family == bench.FamilyGPT2 {
-		length++ // labels are the next tokens
+	if c.bs.b.Family == bench.FamilyGPT2 || c.bs.b.Family == bench.FamilyLlama {
+		length++ // decoders: labels are the next tokens
 	}
 	windows, err := tokenizer.Windows(ids, c.s.batch, length, c.s.seed)
 	if err != nil {
@@ -252,6 +252,8 @@ func (c *capturer) key(a bench.Arch) captureKey {
 		k.Model, k.Config = runtime.GPT2ModelVersion, a.GPT2
 	case a.Flexi != nil:
 		k.Model, k.Config, k.Fidelity = runtime.FlexiBERTModelVersion, a.Flexi, string(c.bs.mode)
+	case a.Llama != nil:
+		k.Model, k.Config = runtime.LlamaModelVersion, a.Llama
 	}
 	return k
 }
@@ -397,6 +399,8 @@ func (c *capturer) run(a bench.Arch, channels []string) (*runtime.Capture, error
 		return runtime.CaptureGPT2(c.backend, *a.GPT2, batch, runtime.CaptureOptions{Seed: c.s.seed, Channels: channels})
 	case a.Flexi != nil:
 		return captureFlexi(c, a, channels)
+	case a.Llama != nil:
+		return c.runLlama(*a.Llama, channels)
 	}
 	return nil, fmt.Errorf("architecture %s has no model configuration", a.ID)
 }

@@ -53,7 +53,7 @@ func StrataDescription(family string) string {
 	switch family {
 	case bench.FamilyFlexiBERT:
 		return "hidden size x layers"
-	case bench.FamilyGPT2:
+	case bench.FamilyGPT2, bench.FamilyLlama:
 		return "d_model"
 	}
 	return "?"
