@@ -351,7 +351,7 @@ func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 			if s.Kind != lang.LetStmt && s.Kind != lang.ProxyStmt {
 				continue
 			}
-			e := inline(s.Expr, lets)
+			e := lang.Inline(s.Expr, lets)
 			lets[s.Name] = e
 			if s.Kind != lang.ProxyStmt {
 				continue
@@ -362,22 +362,6 @@ func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 		}
 	}
 	return out, nil
-}
-
-func inline(e lang.Expr, lets map[string]lang.Expr) lang.Expr {
-	switch x := e.(type) {
-	case *lang.Ref:
-		if v, ok := lets[x.Name]; ok {
-			return lang.Clone(v)
-		}
-	case *lang.Call:
-		c := &lang.Call{Op: x.Op, Pos: x.Pos, Args: make([]lang.Expr, len(x.Args))}
-		for i, a := range x.Args {
-			c.Args[i] = inline(a, lets)
-		}
-		return c
-	}
-	return lang.Clone(e)
 }
 
 // formulaReport is one formula with its numbers on the sample and on all

@@ -206,7 +206,7 @@ func corpusProxies() ([]corpusProxy, error) {
 			if s.Kind != lang.LetStmt && s.Kind != lang.ProxyStmt {
 				continue
 			}
-			e := inlineLets(s.Expr, lets)
+			e := lang.Inline(s.Expr, lets)
 			lets[s.Name] = e
 			if s.Kind == lang.ProxyStmt {
 				out = append(out, corpusProxy{file: name, name: s.Name, expr: e})
@@ -214,22 +214,6 @@ func corpusProxies() ([]corpusProxy, error) {
 		}
 	}
 	return out, nil
-}
-
-func inlineLets(e lang.Expr, lets map[string]lang.Expr) lang.Expr {
-	switch x := e.(type) {
-	case *lang.Ref:
-		if v, ok := lets[x.Name]; ok {
-			return lang.Clone(v)
-		}
-	case *lang.Call:
-		c := &lang.Call{Op: x.Op, Pos: x.Pos, Args: make([]lang.Expr, len(x.Args))}
-		for i, a := range x.Args {
-			c.Args[i] = inlineLets(a, lets)
-		}
-		return c
-	}
-	return lang.Clone(e)
 }
 
 // tableRows lists the rows for a benchmark: the paper's baselines in the

@@ -174,3 +174,22 @@ func Clone(e Expr) Expr {
 	}
 	return nil
 }
+
+// Inline replaces every Ref bound in lets by a copy of its expression (the
+// let bindings of a script, themselves already inlined), giving a proxy
+// that stands on its own: what the search seeds from and the table ranks.
+func Inline(e Expr, lets map[string]Expr) Expr {
+	switch x := e.(type) {
+	case *Ref:
+		if v, ok := lets[x.Name]; ok {
+			return Clone(v)
+		}
+	case *Call:
+		c := &Call{Op: x.Op, Pos: x.Pos, Args: make([]Expr, len(x.Args))}
+		for i, a := range x.Args {
+			c.Args[i] = Inline(a, lets)
+		}
+		return c
+	}
+	return Clone(e)
+}
