@@ -275,16 +275,9 @@ func (ev *evaluator) pairwise(n *node, x Value) (Value, error) {
 		}
 		return TensorValue(t), nil
 	case lang.ListTensor:
-		out := make([]*tensor.Tensor, len(x.Tensors))
-		errs := make([]error, len(out))
-		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = pair(x.Tensors[i]) })
+		out, err := eachEntry(ev, n, x, pair)
 		if err != nil {
 			return Value{}, err
-		}
-		for i, e := range errs {
-			if e != nil {
-				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
-			}
 		}
 		return Value{Type: x.Type, Tensors: out, Names: x.Names}, nil
 	}
@@ -309,16 +302,9 @@ func (ev *evaluator) matrix(n *node, x Value) (Value, error) {
 		}
 		return ScalarValue(v), nil
 	case lang.ListTensor:
-		out := make([]float64, len(x.Tensors))
-		errs := make([]error, len(out))
-		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = one(x.Tensors[i]) })
+		out, err := eachEntry(ev, n, x, one)
 		if err != nil {
 			return Value{}, err
-		}
-		for i, e := range errs {
-			if e != nil {
-				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
-			}
 		}
 		return Value{Type: lang.ListOf(lang.Scalar, x.Type.Family), Scalars: out, Names: x.Names}, nil
 	}
@@ -396,18 +382,27 @@ func (ev *evaluator) axis(n *node, x Value, k float64) (Value, error) {
 		}
 		return TensorValue(t), nil
 	case lang.ListTensor:
-		out := make([]*tensor.Tensor, len(x.Tensors))
-		errs := make([]error, len(out))
-		err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = reduceAxis(op.Reduce32, x.Tensors[i], k) })
+		out, err := eachEntry(ev, n, x, func(t *tensor.Tensor) (*tensor.Tensor, error) { return reduceAxis(op.Reduce32, t, k) })
 		if err != nil {
 			return Value{}, err
-		}
-		for i, e := range errs {
-			if e != nil {
-				return Value{}, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
-			}
 		}
 		return Value{Type: x.Type, Tensors: out, Names: x.Names}, nil
 	}
 	return Value{}, ev.fail(n, "%s of a %s", op.Name, x.Type)
+}
+
+// eachEntry applies f to every tensor entry of x (in parallel when large)
+// and reports the first failing entry with its index and name.
+func eachEntry[T any](ev *evaluator, n *node, x Value, f func(*tensor.Tensor) (T, error)) ([]T, error) {
+	out := make([]T, len(x.Tensors))
+	errs := make([]error, len(out))
+	if err := ev.parallel(len(out), totalElems(x.Tensors), func(i int) { out[i], errs[i] = f(x.Tensors[i]) }); err != nil {
+		return nil, err
+	}
+	for i, e := range errs {
+		if e != nil {
+			return nil, ev.fail(n, "entry %d%s: %v", i, entryName(x, x, i), e)
+		}
+	}
+	return out, nil
 }
