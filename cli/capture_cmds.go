@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -587,4 +586,3 @@ func peakRSSMB() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
-var _ = debug.SetGCPercent

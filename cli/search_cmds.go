@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -137,10 +138,10 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
 	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
-	noEarly := fs.Bool("no-early", false, "no early rejection on the first half of the sample")
+	noEarly := fs.Bool("no-early", false, "no early rejection (bounding ρ after each fifth of the sample, cheapest architectures first)")
 	memoMB := fs.Int("memo-mb", 512, "memo budget for subtree values in MiB (0: off)")
 	fs.BoolVar(&o.cfg.MemoTensors, "memo-tensors", false, "also memoise expensive tensor-valued subtrees (exp, softmax)")
-	fs.IntVar(&o.cfg.Workers, "workers", 1, "architectures evaluated in parallel (results do not depend on it)")
+	fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "architectures evaluated in parallel (results do not depend on it; default: all cores)")
 	fs.StringVar(&o.cfg.Checkpoint, "checkpoint", "", "write the search state to this file")
 	fs.IntVar(&o.cfg.CheckpointEvery, "checkpoint-every", 50, "with --checkpoint: every K generations")
 	fs.StringVar(&o.resume, "resume", "", "resume from a checkpoint file (same flags as the interrupted run)")
@@ -192,6 +193,7 @@ func runSearch(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	boundHeap(sample.Bytes(), o.cfg.MemoBytes)
 	if o.seedFrom != "" {
 		if o.cfg.Seeds, err = seedFormulas(o.seedFrom, terms); err != nil {
 			return err
@@ -245,6 +247,19 @@ func runSearch(env *Env, args []string) error {
 	}
 	rep.text(env.Stdout)
 	return nil
+}
+
+// boundHeap sets a soft heap limit of the long-lived inputs plus the memo
+// plus headroom. The sample's inputs are live for the whole search, so
+// the default GOGC=100 would let the heap grow to twice their size (8+ GB
+// for 50 GPT-2 architectures with W and G) before collecting. A limit the
+// user set with GOMEMLIMIT wins.
+func boundHeap(inputs, memo int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	const headroom = 1536 << 20
+	debug.SetMemoryLimit(inputs + max(memo, 0) + headroom)
 }
 
 func validPairs(s, t []float64) ([]float64, []float64) {
@@ -401,9 +416,9 @@ type searchReport struct {
 	Seconds     float64         `json:"seconds"`
 	EvalsPerSec float64         `json:"evals_per_sec"`
 	MemoHitRate float64         `json:"memo_hit_rate"`
-	EarlyShare  float64         `json:"early_rejection_share"` // of evaluations stopped at the first slice
+	EarlyShare  float64         `json:"early_rejection_share"` // of evaluations stopped before the last slice
 	RPSShare    float64         `json:"rps_share"`             // of children discarded before evaluation (rules, types, duplicates)
-	MemMB       float64         `json:"go_memory_mb"`          // memory the Go runtime obtained from the OS (≈ peak heap)
+	MemMB       float64         `json:"peak_rss_mb"`           // peak resident set size of the whole run (capture, search, full pass)
 	History     []gp.GenStats   `json:"history"`
 }
 
@@ -431,9 +446,6 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	if res.Children > 0 {
 		rep.RPSShare = float64(res.Rejections["rule"]+res.Rejections["type"]+res.Rejections["duplicate"]+res.Rejections["fixpoint"]) / float64(res.Children)
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	rep.MemMB = float64(ms.Sys) / (1 << 20)
 	// Formulas to assess on every architecture: the top of the population
 	// and the Pareto front of the hall of fame.
 	var forms []formulaReport
@@ -466,8 +478,15 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 		// Interrupted: report the sample numbers only.
 		rep.Winner = forms[0]
 		rep.Top = forms[:ntop]
+		rep.MemMB = peakRSSMB()
 		return rep, nil
 	}
+	// The sample's inputs are the bulk of the heap (≈ 95 MB per GPT-2
+	// architecture with W and G); the full pass streams every architecture,
+	// so they are dropped first rather than held beside it.
+	sample.Release()
+	runtime.GC()
+	debug.FreeOSMemory()
 	bar := newProgress(o.stderr, "all architectures", len(bs.b.Archs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
 	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers, bar.update)
 	bar.finish()
@@ -503,6 +522,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 		}
 	}
 	sort.Slice(rep.Pareto, func(i, j int) bool { return rep.Pareto[i].Complexity < rep.Pareto[j].Complexity })
+	rep.MemMB = peakRSSMB()
 	return rep, nil
 }
 

@@ -33,6 +33,25 @@ type Problem struct {
 	Terminals      []stdlib.Channel
 }
 
+// Bytes is the memory held by the problem's inputs.
+func (p *Problem) Bytes() int64 {
+	var n int64
+	for _, a := range p.Archs {
+		for _, v := range a.Inputs {
+			n += v.Bytes()
+		}
+	}
+	return n
+}
+
+// Release drops the inputs (ids, truth and strata stay): a problem whose
+// search is over need not hold gigabytes of captures.
+func (p *Problem) Release() {
+	for i := range p.Archs {
+		p.Archs[i].Inputs = nil
+	}
+}
+
 // Key is the hash of a canonical tree: FNV-1a 64 of its canonical text.
 func Key(e lang.Expr) uint64 {
 	h := fnv.New64a()

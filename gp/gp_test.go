@@ -230,6 +230,34 @@ func TestDeterminismAcrossSettings(t *testing.T) {
 			t.Errorf("%s: result differs from workers 1, no early rejection: best %v vs %v", name, res.Best(), base.Best())
 		}
 		t.Logf("%s: evaluations %d, early rejections %d, memo hits %d misses %d", name, res.Evaluations, res.Rejections["early"], res.MemoHits, res.MemoMisses)
+		if cfg.Early && res.Rejections["early"] == 0 {
+			t.Errorf("%s: early rejection never triggered, so the equality above proves nothing", name)
+		}
+	}
+}
+
+func TestCostOrderCheapestFirstStable(t *testing.T) {
+	p := synthetic(24, 2)
+	q := costOrder(p)
+	if len(q.Archs) != len(p.Archs) || &q.Archs[0] == &p.Archs[0] {
+		t.Fatal("costOrder must return a reordered copy")
+	}
+	seen := map[string]bool{}
+	prev, prevIdx := int64(-1), -1
+	pos := map[string]int{}
+	for i, a := range p.Archs {
+		pos[a.ID] = i
+	}
+	for _, a := range q.Archs {
+		c := (&Problem{Archs: []Arch{a}}).Bytes()
+		if c < prev || (c == prev && pos[a.ID] < prevIdx) {
+			t.Fatalf("%s (cost %d, position %d) after cost %d position %d", a.ID, c, pos[a.ID], prev, prevIdx)
+		}
+		prev, prevIdx = c, pos[a.ID]
+		seen[a.ID] = true
+	}
+	if len(seen) != len(p.Archs) {
+		t.Fatalf("lost architectures: %d of %d", len(seen), len(p.Archs))
 	}
 }
 

@@ -30,11 +30,12 @@ type Config struct {
 	NoRPS    bool
 	Rules    *lang.RuleSet // nil: stdlib.Rules()
 	Workers  int           // architectures evaluated in parallel (1)
-	// Early rejection: evaluate the first EarlyFrac of the architectures,
-	// and skip the rest when ρ over all of them provably cannot exceed the
-	// worst fitness in the population (see bound.go).
+	// Early rejection: evaluate the architectures in slices of EarlyFrac,
+	// cheapest first, and skip the rest as soon as ρ over all of them
+	// provably cannot exceed the worst fitness in the population (see
+	// bound.go).
 	Early     bool
-	EarlyFrac float64 // 0.5
+	EarlyFrac float64 // 0.2
 	MemoBytes int64   // memo budget; 0: 512 MiB; < 0: no memo
 	// MemoTensors also keeps expensive tensor-valued subtrees (exp,
 	// softmax, logsoftmax) in the memo, not only scalar and list-of-scalar
@@ -70,7 +71,7 @@ const (
 // DefaultConfig is the paper's setting.
 func DefaultConfig() Config {
 	return Config{Pop: 80, Gens: 1000, Cx: 0.5, Mut: 0.5, Ratio: 0.10, Seed: 42, Unary: 2, Depth: 4,
-		Strategy: StrategyGP, Workers: 1, Early: true, EarlyFrac: 0.5}
+		Strategy: StrategyGP, Workers: 1, Early: true, EarlyFrac: 0.2}
 }
 
 func (c *Config) fill() {
@@ -105,6 +106,29 @@ func (c *Config) fill() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 100
 	}
+}
+
+// costOrder returns the problem with its architectures sorted by the bytes
+// of their inputs, cheapest first (stable). ρ does not depend on the order;
+// early rejection does: the slices it decides on are then the cheap ones
+// (on gpt2-wt103 the smallest tenth of a sample holds a few per cent of its
+// W and G).
+func costOrder(p *Problem) *Problem {
+	cost := make([]int64, len(p.Archs))
+	idx := make([]int, len(p.Archs))
+	for i, a := range p.Archs {
+		idx[i] = i
+		for _, v := range a.Inputs {
+			cost[i] += v.Bytes()
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return cost[idx[a]] < cost[idx[b]] })
+	q := *p
+	q.Archs = make([]Arch, len(p.Archs))
+	for k, i := range idx {
+		q.Archs[k] = p.Archs[i]
+	}
+	return &q
 }
 
 // Individual is one evaluated proxy.
@@ -208,6 +232,7 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	prob = costOrder(prob)
 	s := &search{cfg: cfg, prob: prob, gen: g, seen: map[uint64]bool{}, hof: map[int]Individual{},
 		res: &Result{Rejections: map[string]int{}}, start: time.Now()}
 	if !cfg.NoRPS {
@@ -520,23 +545,25 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 	n := len(s.prob.Archs)
 	scores := make([]float64, n)
 	errs := make([]*archError, n)
-	lo := n
+	// Architectures are in cost order (cheapest first, see costOrder);
+	// after each slice the bound may prove that the rest cannot lift ρ to
+	// the population's worst, and the expensive tail is never computed.
+	step := n
 	if s.cfg.Early && !math.IsInf(threshold, -1) {
-		lo = int(math.Ceil(s.cfg.EarlyFrac * float64(n)))
+		step = max(2, int(math.Ceil(s.cfg.EarlyFrac*float64(n))))
 	}
-	s.ev.scoreRange(ctx, root, 0, lo, scores, errs)
-	s.res.ArchEvals += int64(lo)
-	if ae := firstError(errs, 0, lo); ae != nil {
-		return Individual{}, ae.reason
-	}
-	if lo < n {
-		if ub, ok := spearmanUpperBound(scores[:lo], s.truth, lo, s.prob.HigherIsBetter); ok && ub < threshold-1e-9 {
-			return Individual{}, "early"
-		}
-		s.ev.scoreRange(ctx, root, lo, n, scores, errs)
-		s.res.ArchEvals += int64(n - lo)
-		if ae := firstError(errs, lo, n); ae != nil {
+	for lo := 0; lo < n; {
+		hi := min(n, lo+step)
+		s.ev.scoreRange(ctx, root, lo, hi, scores, errs)
+		s.res.ArchEvals += int64(hi - lo)
+		if ae := firstError(errs, lo, hi); ae != nil {
 			return Individual{}, ae.reason
+		}
+		lo = hi
+		if lo < n {
+			if ub, ok := spearmanUpperBound(scores[:lo], s.truth, lo, s.prob.HigherIsBetter); ok && ub < threshold-1e-9 {
+				return Individual{}, "early"
+			}
 		}
 	}
 	if nearlyConstant(scores) {
