@@ -585,4 +585,3 @@ func peakRSSMB() float64 {
 	}
 	return float64(ru.Maxrss) / 1024
 }
-
