@@ -137,6 +137,7 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.cfg.Unary, "unary", d.Unary, "unary ops per branch of the paper's tree")
 	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
 	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
+	fs.StringVar(&o.cfg.Fitness, "fitness", d.Fitness, "rho (Spearman ρ on the sample, the paper's) | within (mean within-stratum ρ on the sample)")
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
 	noEarly := fs.Bool("no-early", false, "no early rejection (bounding ρ after each fifth of the sample, cheapest architectures first)")
 	memoMB := fs.Int("memo-mb", 512, "memo budget for subtree values in MiB (0: off)")
@@ -164,6 +165,9 @@ func runSearch(env *Env, args []string) error {
 	}
 	if o.cfg.Strategy != gp.StrategyGP && o.cfg.Strategy != gp.StrategyRandom {
 		return usagef("--strategy wants gp or random, got %q", o.cfg.Strategy)
+	}
+	if o.cfg.Fitness != gp.FitnessRho && o.cfg.Fitness != gp.FitnessWithin {
+		return usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
 	}
 	if o.cfg.Depth > 0 {
 		o.cfg.Shape = gp.Free
@@ -226,7 +230,11 @@ func runSearch(env *Env, args []string) error {
 		return err
 	}
 	if o.plot != "" {
-		if err := plotHistory(o.plot, []string{"best ρ", "median ρ"}, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
+		labels := []string{"best ρ", "median ρ"}
+		if o.cfg.Fitness == gp.FitnessWithin {
+			labels = []string{"best within-stratum ρ", "median within-stratum ρ"}
+		}
+		if err := plotHistory(o.plot, labels, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
 			return err
 		}
 		if w := rep.Winner; w.fullScores != nil {
@@ -433,7 +441,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 		rep.Backend, rep.Capture = "host evaluation; capture "+b, c
 	}
 	rep.Config = map[string]any{"pop": o.cfg.Pop, "gens": o.cfg.Gens, "cx": o.cfg.Cx, "mut": o.cfg.Mut, "ratio": o.cfg.Ratio,
-		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
+		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "fitness": o.cfg.Fitness, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
 	if res.Elapsed > 0 {
 		rep.EvalsPerSec = float64(res.Evaluations) / res.Elapsed.Seconds()
 	}
@@ -626,8 +634,12 @@ func (r *searchReport) text(w io.Writer) {
 		dir = "lower is better"
 	}
 	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, dir, r.Seed, r.Backend)
-	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, unary %v, strategy %v, RPS %v; fitness ρ on a sample of %d\n",
-		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], r.SampleN)
+	fitness := "ρ"
+	if r.Config["fitness"] == gp.FitnessWithin {
+		fitness = "mean within-stratum ρ"
+	}
+	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, unary %v, strategy %v, RPS %v; fitness %s on a sample of %d\n",
+		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], fitness, r.SampleN)
 	if r.Seeded > 0 {
 		fmt.Fprintf(w, "initial population seeded with %d formulas (--seed-from)\n", r.Seeded)
 	}
@@ -644,7 +656,7 @@ func (r *searchReport) text(w io.Writer) {
 	fmt.Fprintf(w, "winner:      proxy searched = %s\n", wn.Formula)
 	fmt.Fprintf(w, "latex:       %s\n", wn.Latex)
 	fmt.Fprintf(w, "complexity:  %d\n", wn.Complexity)
-	fmt.Fprintf(w, "sample (%d): ρ %s  τ %s\n", wn.Sample.N, fmtRho(wn.Sample.Rho), fmtRho(wn.Sample.Tau))
+	fmt.Fprintf(w, "sample (%d): ρ %s  τ %s  within-stratum ρ %s\n", wn.Sample.N, fmtRho(wn.Sample.Rho), fmtRho(wn.Sample.Tau), fmtRho(wn.Sample.Within))
 	if a := wn.All; a != nil {
 		fmt.Fprintf(w, "all (%d):   ρ %s  τ %s  within-stratum ρ %s (%d strata)", a.N, fmtRho(a.Rho), fmtRho(a.Tau), fmtRho(a.Within), a.Strata)
 		if a.Invalid > 0 {
@@ -692,7 +704,7 @@ func (b *searchBar) update(p gp.Progress) {
 		return
 	}
 	b.last = time.Now()
-	fmt.Fprintf(b.w, "\r\033[Kgen %d/%d  best ρ %.4f  %d evals (%.0f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Rho, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
+	fmt.Fprintf(b.w, "\r\033[Kgen %d/%d  best %.4f  %d evals (%.0f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Fitness, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
 }
 
 func (b *searchBar) finish() {
@@ -803,7 +815,7 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 			}
 			toBest := res.Evaluations
 			for _, h := range res.History {
-				if h.Best >= best.Rho {
+				if h.Best >= best.Fitness {
 					toBest = h.Evals
 					break
 				}

@@ -39,6 +39,7 @@ func TestSearchUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"search", "--bench", "gpt2-wt103", "--inputs", "nope", "--data", sharedBench},
 		{"search", "--bench", "gpt2-wt103", "--strategy", "anneal", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--fitness", "tau", "--data", sharedBench},
 		{"search", "extra", "--bench", "gpt2-wt103"},
 	} {
 		if _, _, code := lpz(t, "", args...); code != 2 {

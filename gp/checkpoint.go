@@ -20,6 +20,7 @@ type Checkpoint struct {
 	BestGen     int            `json:"best_gen"` // last improvement of the best (patience)
 	Seed        uint64         `json:"seed"`
 	Pop         int            `json:"pop"`
+	Fitness     string         `json:"fitness,omitempty"` // empty: rho (checkpoints before the field)
 	RNG         []byte         `json:"rng"`
 	Population  []Individual   `json:"population"`
 	Seen        []uint64       `json:"seen"`
@@ -38,7 +39,7 @@ func (s *search) save(path string, gen int) error {
 	if err != nil {
 		return err
 	}
-	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, RNG: rng,
+	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, Fitness: s.cfg.Fitness, RNG: rng,
 		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
 		Children: s.res.Children, ArchEvals: s.res.ArchEvals, History: s.res.History}
 	for k := range s.seen {
@@ -89,6 +90,13 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 	if cp.Seed != s.cfg.Seed || cp.Pop != s.cfg.Pop {
 		return 0, fmt.Errorf("gp: the checkpoint is of a search with seed %d and population %d, not seed %d and population %d", cp.Seed, cp.Pop, s.cfg.Seed, s.cfg.Pop)
 	}
+	fitness := cp.Fitness
+	if fitness == "" {
+		fitness = FitnessRho
+	}
+	if fitness != s.cfg.Fitness {
+		return 0, fmt.Errorf("gp: the checkpoint is of a search with fitness %s, not %s", fitness, s.cfg.Fitness)
+	}
 	if err := s.pcg.UnmarshalBinary(cp.RNG); err != nil {
 		return 0, err
 	}
@@ -103,6 +111,9 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 		}
 		ind.Expr = c.Expr
 		ind.Key = Key(c.Expr)
+		if cp.Fitness == "" {
+			ind.Fitness = ind.Rho
+		}
 		return ind, nil
 	}
 	for _, ind := range cp.Population {

@@ -2,11 +2,13 @@ package gp
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -438,5 +440,54 @@ func TestEvaluatorMatchesInterpreter(t *testing.T) {
 		if fusedCount == 0 {
 			t.Errorf("no fused evaluation happened")
 		}
+	}
+}
+
+func TestWithinStratumFitness(t *testing.T) {
+	p := synthetic(30, 4)
+	for i := range p.Archs {
+		p.Archs[i].Stratum = fmt.Sprintf("L%v", p.Archs[i].Inputs["layers"].Scalar)
+	}
+	cfg := small(Config{Seed: 3, Fitness: FitnessWithin, Early: true})
+	res, err := Run(context.Background(), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ind := range res.Population {
+		if i > 0 && ind.Fitness > res.Population[i-1].Fitness {
+			t.Fatalf("population not ordered by fitness at %d", i)
+		}
+		a, _, err := AssessProblem(context.Background(), p, ind.Expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(a.Within-ind.Fitness) > 1e-12 || math.Abs(a.Rho-ind.Rho) > 1e-12 {
+			t.Fatalf("%s: fitness %v rho %v, assessed within %v rho %v", ind.Text, ind.Fitness, ind.Rho, a.Within, a.Rho)
+		}
+	}
+	if res.Rejections["early"] != 0 {
+		t.Fatalf("the ρ bound says nothing about within-stratum ρ, yet %d early rejections", res.Rejections["early"])
+	}
+	w2 := cfg
+	w2.Workers = 2
+	res2, err := Run(context.Background(), p, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(resultSig(res), resultSig(res2)) {
+		t.Fatal("workers 2 differs from workers 1")
+	}
+	// A checkpoint of a ρ search does not resume a within-stratum one.
+	path := filepath.Join(t.TempDir(), "cp.json")
+	if _, err := Run(context.Background(), p, small(Config{Seed: 3, Checkpoint: path, CheckpointEvery: 10, StopAfter: 15})); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Resume = cp
+	if _, err := Run(context.Background(), p, cfg); err == nil || !strings.Contains(err.Error(), "fitness") {
+		t.Fatalf("resume across fitness kinds: %v", err)
 	}
 }

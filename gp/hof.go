@@ -3,7 +3,7 @@ package gp
 import "sort"
 
 // HallEntry is the best proxy found at one complexity; Pareto marks the
-// entries better than every simpler one (the Pareto front of ρ vs size).
+// entries better than every simpler one (the Pareto front of fitness vs size).
 type HallEntry struct {
 	Individual
 	Pareto bool `json:"pareto"`
@@ -17,9 +17,9 @@ func hallOfFame(h map[int]Individual) []HallEntry {
 	sort.Slice(out, func(i, j int) bool { return out[i].Complexity < out[j].Complexity })
 	best := -2.0
 	for i := range out {
-		if out[i].Rho > best {
+		if out[i].Fitness > best {
 			out[i].Pareto = true
-			best = out[i].Rho
+			best = out[i].Fitness
 		}
 	}
 	return out

@@ -27,6 +27,11 @@ type Config struct {
 	Unary    int // unary ops per branch (2)
 	Depth    int // Free shape: maximum depth (4)
 	Strategy string
+	// Fitness is what selection maximises: FitnessRho (Spearman ρ over the
+	// sample, the paper's) or FitnessWithin (mean within-stratum ρ: for
+	// benchmarks such as FlexiBERT whose truth is mostly depth and width,
+	// a proxy should also order architectures of one size).
+	Fitness string
 	NoRPS    bool
 	Rules    *lang.RuleSet // nil: stdlib.Rules()
 	Workers  int           // architectures evaluated in parallel (1)
@@ -68,10 +73,16 @@ const (
 	StrategyRandom = "random"
 )
 
+// Fitness kinds.
+const (
+	FitnessRho    = "rho"
+	FitnessWithin = "within"
+)
+
 // DefaultConfig is the paper's setting.
 func DefaultConfig() Config {
 	return Config{Pop: 80, Gens: 1000, Cx: 0.5, Mut: 0.5, Ratio: 0.10, Seed: 42, Unary: 2, Depth: 4,
-		Strategy: StrategyGP, Workers: 1, Early: true, EarlyFrac: 0.2}
+		Strategy: StrategyGP, Fitness: FitnessRho, Workers: 1, Early: true, EarlyFrac: 0.2}
 }
 
 func (c *Config) fill() {
@@ -96,6 +107,9 @@ func (c *Config) fill() {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 1
+	}
+	if c.Fitness == "" {
+		c.Fitness = FitnessRho
 	}
 	if c.EarlyFrac <= 0 || c.EarlyFrac >= 1 {
 		c.EarlyFrac = d.EarlyFrac
@@ -136,8 +150,11 @@ type Individual struct {
 	Expr       lang.Expr `json:"-"`
 	Text       string    `json:"formula"`
 	Key        uint64    `json:"-"`
-	Rho        float64   `json:"rho"`
+	Rho        float64   `json:"rho"` // Spearman ρ on the sample
 	Tau        float64   `json:"tau"`
+	// Fitness is what selection compares: Rho, or the mean within-stratum
+	// ρ with Config.Fitness = FitnessWithin.
+	Fitness float64 `json:"fitness"`
 	Complexity int       `json:"complexity"`
 	Gen        int       `json:"generation"` // when it was found (0: initial population)
 }
@@ -210,6 +227,7 @@ type search struct {
 	pcg      *rand.PCG
 	r        *rand.Rand
 	truth    []float64
+	strata   []string
 	pop      []Individual
 	seen     map[uint64]bool
 	res      *Result
@@ -249,8 +267,9 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 		s.ev.memo.tensors = cfg.MemoTensors
 	}
 	s.truth = make([]float64, len(prob.Archs))
+	s.strata = make([]string, len(prob.Archs))
 	for i, a := range prob.Archs {
-		s.truth[i] = a.Truth
+		s.truth[i], s.strata[i] = a.Truth, a.Stratum
 	}
 	// Crossover and mutation must not grow trees beyond the search space:
 	// the paper's tree has Unary ops per branch under g, an aggregation of
@@ -271,7 +290,7 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	s.res.Stopped = "gens"
-	bestRho := s.pop[0].Rho
+	bestFit := s.pop[0].Fitness
 	if cfg.Resume == nil {
 		s.bestGen = 0
 	}
@@ -302,12 +321,12 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		// Steady state: the child replaces the worst if it is better.
-		if worst := len(s.pop) - 1; child.Rho > s.pop[worst].Rho {
+		if worst := len(s.pop) - 1; child.Fitness > s.pop[worst].Fitness {
 			s.pop[worst] = child
 			s.sortPop()
 		}
-		if s.pop[0].Rho > bestRho {
-			bestRho, s.bestGen = s.pop[0].Rho, gen
+		if s.pop[0].Fitness > bestFit {
+			bestFit, s.bestGen = s.pop[0].Fitness, gen
 		}
 		s.res.Generations = gen
 		s.report(gen)
@@ -342,14 +361,14 @@ func (s *search) finish() *Result {
 func (s *search) report(gen int) {
 	rhos := make([]float64, len(s.pop))
 	for i, p := range s.pop {
-		rhos[i] = p.Rho
+		rhos[i] = p.Fitness
 	}
 	sort.Float64s(rhos)
 	med := rhos[len(rhos)/2]
 	if len(rhos)%2 == 0 {
 		med = (rhos[len(rhos)/2-1] + rhos[len(rhos)/2]) / 2
 	}
-	st := GenStats{Gen: gen, Best: s.pop[0].Rho, Median: med, Evals: s.res.Evaluations}
+	st := GenStats{Gen: gen, Best: s.pop[0].Fitness, Median: med, Evals: s.res.Evaluations}
 	if n := len(s.res.History); n > 0 && s.res.History[n-1].Gen == gen {
 		s.res.History[n-1] = st
 	} else {
@@ -370,8 +389,8 @@ func (s *search) report(gen int) {
 // the order is deterministic.
 func (s *search) sortPop() {
 	sort.SliceStable(s.pop, func(i, j int) bool {
-		if s.pop[i].Rho != s.pop[j].Rho {
-			return s.pop[i].Rho > s.pop[j].Rho
+		if s.pop[i].Fitness != s.pop[j].Fitness {
+			return s.pop[i].Fitness > s.pop[j].Fitness
 		}
 		return s.pop[i].Text < s.pop[j].Text
 	})
@@ -410,7 +429,7 @@ func (s *search) initPopulation(ctx context.Context) error {
 func (s *search) offspring(ctx context.Context, gen int) (Individual, error) {
 	k := max(2, int(math.Ceil(s.cfg.Ratio*float64(len(s.pop)))))
 	k = min(k, len(s.pop))
-	threshold := s.pop[len(s.pop)-1].Rho
+	threshold := s.pop[len(s.pop)-1].Fitness
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return Individual{}, err
@@ -446,7 +465,7 @@ func (s *search) offspring(ctx context.Context, gen int) (Individual, error) {
 			// A valid child that provably cannot enter the population:
 			// it is this generation's offspring (not regenerated), so the
 			// run is the same as with full evaluation.
-			return Individual{Rho: math.Inf(-1)}, nil
+			return Individual{Rho: math.Inf(-1), Fitness: math.Inf(-1)}, nil
 		}
 	}
 }
@@ -549,7 +568,7 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 	// after each slice the bound may prove that the rest cannot lift ρ to
 	// the population's worst, and the expensive tail is never computed.
 	step := n
-	if s.cfg.Early && !math.IsInf(threshold, -1) {
+	if s.cfg.Early && s.cfg.Fitness == FitnessRho && !math.IsInf(threshold, -1) {
 		step = max(2, int(math.Ceil(s.cfg.EarlyFrac*float64(n))))
 	}
 	for lo := 0; lo < n; {
@@ -573,9 +592,17 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 	if err != nil || math.IsNaN(rho) {
 		return Individual{}, "constant"
 	}
+	fit := rho
+	if s.cfg.Fitness == FitnessWithin {
+		w, _, _, err := rank.WithinStratum(scores, s.truth, s.strata, s.prob.HigherIsBetter)
+		if err != nil || math.IsNaN(w) {
+			return Individual{}, "constant"
+		}
+		fit = w
+	}
 	text := lang.Print(c.Expr)
-	ind = Individual{Expr: c.Expr, Text: text, Key: key, Rho: rho, Tau: tau, Complexity: Complexity(c.Expr, stdlib.Default), Gen: gen}
-	if h, ok := s.hof[ind.Complexity]; !ok || rho > h.Rho || (rho == h.Rho && text < h.Text) {
+	ind = Individual{Expr: c.Expr, Text: text, Key: key, Rho: rho, Tau: tau, Fitness: fit, Complexity: Complexity(c.Expr, stdlib.Default), Gen: gen}
+	if h, ok := s.hof[ind.Complexity]; !ok || fit > h.Fitness || (fit == h.Fitness && text < h.Text) {
 		s.hof[ind.Complexity] = ind
 	}
 	return ind, ""
