@@ -32,9 +32,9 @@ type Config struct {
 	// benchmarks such as FlexiBERT whose truth is mostly depth and width,
 	// a proxy should also order architectures of one size).
 	Fitness string
-	NoRPS    bool
-	Rules    *lang.RuleSet // nil: stdlib.Rules()
-	Workers  int           // architectures evaluated in parallel (1)
+	NoRPS   bool
+	Rules   *lang.RuleSet // nil: stdlib.Rules()
+	Workers int           // architectures evaluated in parallel (1)
 	// Early rejection: evaluate the architectures in slices of EarlyFrac,
 	// cheapest first, and skip the rest as soon as ρ over all of them
 	// provably cannot exceed the worst fitness in the population (see
@@ -147,16 +147,16 @@ func costOrder(p *Problem) *Problem {
 
 // Individual is one evaluated proxy.
 type Individual struct {
-	Expr       lang.Expr `json:"-"`
-	Text       string    `json:"formula"`
-	Key        uint64    `json:"-"`
-	Rho        float64   `json:"rho"` // Spearman ρ on the sample
-	Tau        float64   `json:"tau"`
+	Expr lang.Expr `json:"-"`
+	Text string    `json:"formula"`
+	Key  uint64    `json:"-"`
+	Rho  float64   `json:"rho"` // Spearman ρ on the sample
+	Tau  float64   `json:"tau"`
 	// Fitness is what selection compares: Rho, or the mean within-stratum
 	// ρ with Config.Fitness = FitnessWithin.
-	Fitness float64 `json:"fitness"`
-	Complexity int       `json:"complexity"`
-	Gen        int       `json:"generation"` // when it was found (0: initial population)
+	Fitness    float64 `json:"fitness"`
+	Complexity int     `json:"complexity"`
+	Gen        int     `json:"generation"` // when it was found (0: initial population)
 }
 
 // GenStats is one generation of the history.
