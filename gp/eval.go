@@ -434,6 +434,11 @@ func (f *fusion) collect(n *enode) (int, error) {
 	}
 	f.leaves[n] = v
 	if v.Type.IsList() {
+		if v.Len() == 0 {
+			// An empty list (a FlexiBERT without attention has no A): the
+			// interpreter defines what a reduction of nothing is.
+			return 0, errNoFuse
+		}
 		return v.Len(), nil
 	}
 	return 0, nil

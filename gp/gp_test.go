@@ -491,3 +491,37 @@ func TestWithinStratumFitness(t *testing.T) {
 		t.Fatalf("resume across fitness kinds: %v", err)
 	}
 }
+
+// A list input with no entries (FlexiBERT models without attention have
+// an empty A) must go through the interpreter's rules, not panic in the
+// fused path.
+func TestEmptyListInput(t *testing.T) {
+	p := synthetic(12, 6)
+	p.Archs[0].Inputs["A"] = interp.TensorList(stdlib.FamilyBlocks, nil, nil)
+	for _, src := range []string{"sum(sq(A) + A)", "sum(fro(A))", "sum(sigmoid(minmax(A)))", "sum(abs(A)) * sum(fro(W))"} {
+		e, err := lang.ParseExpr(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := AssessProblem(context.Background(), p, e); err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		ev := &evaluator{table: stdlib.Default, archs: p.Archs, workers: 1}
+		g, err := NewGenerator(stdlib.Default, p.Terminals, Paper, 2, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := g.Check(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := ev.build(c, c.Expr)
+		scores := make([]float64, len(p.Archs))
+		errs := make([]*archError, len(p.Archs))
+		ev.scoreRange(context.Background(), root, 0, len(p.Archs), scores, errs)
+	}
+	res, err := Run(context.Background(), p, small(Config{Seed: 2, Gens: 40}))
+	if err != nil || len(res.Population) == 0 {
+		t.Fatalf("search with an empty list input: %v", err)
+	}
+}

@@ -38,8 +38,13 @@ func (ev *evaluator) binary(n *node, a, b Value) (Value, error) {
 		}
 		return Value{Type: a.Type, Scalars: out, Names: a.Names}, nil
 	}
-	// At least one side holds tensors: work entry by entry.
-	entries := max(a.Len(), b.Len())
+	// At least one side holds tensors: work entry by entry, as many entries
+	// as the list side has (possibly none: a tensor or scalar paired with
+	// an empty list gives an empty list).
+	entries := b.Len()
+	if a.Type.IsList() {
+		entries = a.Len()
+	}
 	if a.Type.IsList() && b.Type.IsList() {
 		if err := ev.sameLen(n, a, b); err != nil {
 			return Value{}, err

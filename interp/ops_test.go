@@ -730,3 +730,24 @@ func TestNewOpErrors(t *testing.T) {
 		}
 	}
 }
+
+// A list with no entries (a FlexiBERT without attention has no A) paired
+// with a tensor or a scalar is an empty list; its sum is 0.
+func TestEmptyListBinary(t *testing.T) {
+	x, _ := tensor.FromData([]float32{1, 2}, 2)
+	in := Inputs{
+		"A": TensorList("blocks", nil, nil),
+		"J": TensorList("input", nil, []*tensor.Tensor{x}),
+		"X": TensorValue(x),
+	}
+	for _, src := range []string{"sum(A * X)", "sum(X - A)", "sum(2 + A)", "sum(fro(A) * X)", "sum(A + sum(fro(J)))"} {
+		p, err := CompileSource(src, InputTypes(in), stdlib.Default)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		v, err := Host{}.Eval(context.Background(), p, in)
+		if err != nil || v.Scalar != 0 {
+			t.Errorf("%s = %v, %v; want 0", src, v.Scalar, err)
+		}
+	}
+}
