@@ -57,6 +57,14 @@ func randomTree(r *rand.Rand, ops []*stdlib.Op, depth int) lang.Expr {
 func TestPropertyWellTypedTreesEvaluate(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 1))
 	in := syntheticInputs(r)
+	// The same inputs with A and H empty (FlexiBERT layers without
+	// attention): every accepted tree must still evaluate or fail cleanly.
+	empty := Inputs{}
+	for k, v := range in {
+		empty[k] = v
+	}
+	empty["A"] = TensorList("blocks", nil, nil)
+	empty["H"] = TensorList("blocks", nil, nil)
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: InputTypes(in)}
 	accepted := 0
 	for i := 0; i < 4000; i++ {
@@ -71,14 +79,16 @@ func TestPropertyWellTypedTreesEvaluate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: compile: %v", src, err)
 		}
-		v, err := Host{}.Eval(context.Background(), p, in)
-		var rt *RuntimeError
-		var nf *NonFiniteError
-		if err != nil && !errors.As(err, &rt) && !errors.As(err, &nf) {
-			t.Fatalf("%s: unexpected error type %T: %v", src, err, err)
-		}
-		if err == nil && v.Type != c.Type() {
-			t.Fatalf("%s: value type %s, checked type %s", src, v.Type, c.Type())
+		for _, inputs := range []Inputs{in, empty} {
+			v, err := Host{}.Eval(context.Background(), p, inputs)
+			var rt *RuntimeError
+			var nf *NonFiniteError
+			if err != nil && !errors.As(err, &rt) && !errors.As(err, &nf) {
+				t.Fatalf("%s: unexpected error type %T: %v", src, err, err)
+			}
+			if err == nil && v.Type != c.Type() {
+				t.Fatalf("%s: value type %s, checked type %s", src, v.Type, c.Type())
+			}
 		}
 	}
 	if accepted < 500 {
