@@ -248,7 +248,9 @@ func runSearch(env *Env, args []string) error {
 	if o.jsonOut {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
-			return err
+			// Never lose a finished search to the encoder: print it as text.
+			rep.text(env.Stdout)
+			return fmt.Errorf("the results above could not be written as JSON: %v", err)
 		}
 		fmt.Fprintln(env.Stdout, string(b))
 		return nil

@@ -2,6 +2,7 @@ package gp
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 
 	"lpz/interp"
@@ -21,6 +22,51 @@ type Assessment struct {
 	// number of strata it averages.
 	Within float64 `json:"within_stratum_rho"`
 	Strata int     `json:"strata"`
+}
+
+// MarshalJSON writes undefined correlations (NaN: constant scores, no
+// stratum with three architectures) as null: encoding/json refuses NaN, and
+// a search's results must not be lost to one undefined cell.
+func (a Assessment) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		N       int      `json:"n"`
+		Invalid int      `json:"invalid"`
+		Rho     *float64 `json:"rho"`
+		Tau     *float64 `json:"tau"`
+		Within  *float64 `json:"within_stratum_rho"`
+		Strata  int      `json:"strata"`
+	}{a.N, a.Invalid, finiteOrNil(a.Rho), finiteOrNil(a.Tau), finiteOrNil(a.Within), a.Strata})
+}
+
+// UnmarshalJSON reads null cells back as NaN.
+func (a *Assessment) UnmarshalJSON(data []byte) error {
+	var v struct {
+		N       int      `json:"n"`
+		Invalid int      `json:"invalid"`
+		Rho     *float64 `json:"rho"`
+		Tau     *float64 `json:"tau"`
+		Within  *float64 `json:"within_stratum_rho"`
+		Strata  int      `json:"strata"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*a = Assessment{N: v.N, Invalid: v.Invalid, Rho: nanIfNil(v.Rho), Tau: nanIfNil(v.Tau), Within: nanIfNil(v.Within), Strata: v.Strata}
+	return nil
+}
+
+func finiteOrNil(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func nanIfNil(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }
 
 // Compile checks and compiles a formula against the problem's terminals.
