@@ -652,7 +652,7 @@ func (r *searchReport) text(w io.Writer) {
 	sort.Strings(reasons)
 	fmt.Fprintf(w, "%d generations (stopped: %s), %d evaluations of %d children in %.2fs (%.0f evaluations/s); memo hit rate %.1f%%\n",
 		r.Generations, r.Stopped, r.Evaluations, r.Children, r.Seconds, r.EvalsPerSec, 100*r.MemoHitRate)
-	fmt.Fprintf(w, "rejected: %s (before evaluation: %.1f%% of children; stopped early on the first slice: %.1f%% of evaluations); Go memory %.0f MB\n\n",
+	fmt.Fprintf(w, "rejected: %s (before evaluation: %.1f%% of children; stopped early before the last slice: %.1f%% of evaluations); peak RSS %.0f MB\n\n",
 		strings.Join(reasons, ", "), 100*r.RPSShare, 100*r.EarlyShare, r.MemMB)
 	wn := r.Winner
 	fmt.Fprintf(w, "winner:      proxy searched = %s\n", wn.Formula)
