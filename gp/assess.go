@@ -24,30 +24,26 @@ type Assessment struct {
 	Strata int     `json:"strata"`
 }
 
-// MarshalJSON writes undefined correlations (NaN: constant scores, no
-// stratum with three architectures) as null: encoding/json refuses NaN, and
-// a search's results must not be lost to one undefined cell.
+// assessmentJSON is Assessment on the wire: undefined correlations (NaN:
+// constant scores, no stratum with three architectures) are null, because
+// encoding/json refuses NaN and a search's results must not be lost to one
+// undefined cell.
+type assessmentJSON struct {
+	N       int      `json:"n"`
+	Invalid int      `json:"invalid"`
+	Rho     *float64 `json:"rho"`
+	Tau     *float64 `json:"tau"`
+	Within  *float64 `json:"within_stratum_rho"`
+	Strata  int      `json:"strata"`
+}
+
 func (a Assessment) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		N       int      `json:"n"`
-		Invalid int      `json:"invalid"`
-		Rho     *float64 `json:"rho"`
-		Tau     *float64 `json:"tau"`
-		Within  *float64 `json:"within_stratum_rho"`
-		Strata  int      `json:"strata"`
-	}{a.N, a.Invalid, finiteOrNil(a.Rho), finiteOrNil(a.Tau), finiteOrNil(a.Within), a.Strata})
+	return json.Marshal(assessmentJSON{a.N, a.Invalid, finiteOrNil(a.Rho), finiteOrNil(a.Tau), finiteOrNil(a.Within), a.Strata})
 }
 
 // UnmarshalJSON reads null cells back as NaN.
 func (a *Assessment) UnmarshalJSON(data []byte) error {
-	var v struct {
-		N       int      `json:"n"`
-		Invalid int      `json:"invalid"`
-		Rho     *float64 `json:"rho"`
-		Tau     *float64 `json:"tau"`
-		Within  *float64 `json:"within_stratum_rho"`
-		Strata  int      `json:"strata"`
-	}
+	var v assessmentJSON
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
