@@ -53,6 +53,14 @@ type Timing struct {
 	FLOPs float64
 }
 
+// addRun adds the graph stages of one more execution (the Synflow pass).
+func (t *Timing) addRun(r Timing) {
+	t.Build += r.Build
+	t.Compile += r.Compile
+	t.Execute += r.Execute
+	t.Transfer += r.Transfer
+}
+
 // FLOPS is the achieved matmul FLOP rate of the execution.
 func (t Timing) FLOPS() float64 {
 	if t.Execute <= 0 {
@@ -217,7 +225,7 @@ func captureGPT2(backend backends.Backend, cfg bench.GPT2Config, batch Batch, op
 	if err != nil {
 		return nil, err
 	}
-	c.Timing.Build, c.Timing.Compile, c.Timing.Execute, c.Timing.Transfer = tm.Build, tm.Compile, tm.Execute, tm.Transfer
+	c.Timing.addRun(tm)
 	c.Timing.FLOPs = MatmulFLOPs(cfg, batch, want.G || want.GA || want.HG, want.J)
 	var gs []*tensor.Tensor
 	if want.GS {
@@ -226,10 +234,7 @@ func captureGPT2(backend backends.Backend, cfg bench.GPT2Config, batch Batch, op
 			return nil, err
 		}
 		gs = sres.G
-		c.Timing.Build += stm.Build
-		c.Timing.Compile += stm.Compile
-		c.Timing.Execute += stm.Execute
-		c.Timing.Transfer += stm.Transfer
+		c.Timing.addRun(stm)
 	}
 	c.Loss = res.loss
 	L := m.arch.L

@@ -173,3 +173,19 @@ func drawParams(params []*Param, next func() float64) {
 		}
 	}
 }
+
+// hessianGradient is H·g by double backward: ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W
+// for the weights ws and their gradients gw (the graph must have been
+// marked by markDoubleBackward before the first Gradient, see run).
+func hessianGradient(gw, ws []*Node) []*Node {
+	var dot *Node
+	for _, gk := range gw {
+		t := ReduceAllSum(Mul(StopGradient(gk), gk))
+		if dot == nil {
+			dot = t
+		} else {
+			dot = Add(dot, t)
+		}
+	}
+	return Gradient(dot, ws...)
+}

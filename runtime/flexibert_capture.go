@@ -181,7 +181,7 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 	if err != nil {
 		return nil, err
 	}
-	c.Timing.Build, c.Timing.Compile, c.Timing.Execute, c.Timing.Transfer = tm.Build, tm.Compile, tm.Execute, tm.Transfer
+	c.Timing.addRun(tm)
 	c.Timing.FLOPs = flexiFLOPs(a, fb.B, fb.L, len(fb.maskPos), want.G || want.GA || want.HG, want.J, wantOnes)
 	var gs []*tensor.Tensor
 	if want.GS {
@@ -190,10 +190,7 @@ func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts F
 			return nil, err
 		}
 		gs = sres.G
-		c.Timing.Build += stm.Build
-		c.Timing.Compile += stm.Compile
-		c.Timing.Execute += stm.Execute
-		c.Timing.Transfer += stm.Transfer
+		c.Timing.addRun(stm)
 	}
 	c.Loss = res.loss
 	n := len(a.layers)

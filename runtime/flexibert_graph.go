@@ -205,18 +205,7 @@ func (m *FlexiBERT) buildGraph(gb *graphBuilder, fb *flexiBatch, want chanSet, w
 			out.GA = grads[len(ws):]
 		}
 		if want.HG {
-			// Double backward (the graph is marked by markDoubleBackward, see
-			// run): H·g = ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W.
-			var dot *Node
-			for _, gk := range gw {
-				t := ReduceAllSum(Mul(StopGradient(gk), gk))
-				if dot == nil {
-					dot = t
-				} else {
-					dot = Add(dot, t)
-				}
-			}
-			out.HG = Gradient(dot, ws...)
+			out.HG = hessianGradient(gw, ws)
 		}
 	}
 	if want.J || wantOnes {

@@ -351,18 +351,7 @@ func (m *GPT2) buildGraph(g *Graph, dt dtypes.DType, pb *preparedBatch, want cha
 			out.GA = grads[len(gradW):]
 		}
 		if want.HG {
-			// Double backward (markDoubleBackward was called before the first
-			// Gradient, see run): H·g = ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W.
-			var dot *Node
-			for _, gk := range gw {
-				t := ReduceAllSum(Mul(StopGradient(gk), gk))
-				if dot == nil {
-					dot = t
-				} else {
-					dot = Add(dot, t)
-				}
-			}
-			out.HG = concatQKV(Gradient(dot, gradW...))
+			out.HG = concatQKV(hessianGradient(gw, gradW))
 		}
 	}
 	if want.J {
