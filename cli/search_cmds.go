@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -116,6 +117,7 @@ type searchOpts struct {
 	top                           int
 	resume                        string
 	quiet                         bool
+	cpuProfile                    string
 	stderr                        io.Writer
 }
 
@@ -155,6 +157,7 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.seeds, "seeds", 3, "with --ablation: number of seeds (seed, seed+1, …)")
 	fs.IntVar(&o.top, "top", 5, "best formulas of the final population evaluated on all architectures")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the search to this file (go tool pprof)")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -187,6 +190,13 @@ func runSearch(env *Env, args []string) error {
 	terms, err := parseTerminals(o.inputs)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	ctx, stop := signalContext()
 	defer stop()
@@ -885,4 +895,21 @@ func meanSD(x []float64) string {
 		v /= float64(len(x) - 1)
 	}
 	return fmt.Sprintf("%.4f ± %.4f", m, math.Sqrt(v))
+}
+
+// startCPUProfile profiles until the returned stop: where a search spends
+// its time is the first question about a slow one.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

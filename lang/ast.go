@@ -76,13 +76,15 @@ const (
 	RejectStmt                 // reject pattern (rules file)
 )
 
-// Stmt is one statement. Name is set for let/proxy; Rhs only for rules.
+// Stmt is one statement. Name is set for let/proxy; Rhs only for rules;
+// Guard only for a rule with an `if` condition.
 type Stmt struct {
-	Kind StmtKind
-	Name string
-	Expr Expr
-	Rhs  Expr
-	Pos  Pos
+	Kind  StmtKind
+	Name  string
+	Expr  Expr
+	Rhs   Expr
+	Guard Expr
+	Pos   Pos
 }
 
 // Program is a parsed script.

@@ -37,8 +37,9 @@ type gBinding struct {
 }
 
 type gRule struct {
-	Lhs *gExpr `parser:"@@ Arrow"`
-	Rhs *gExpr `parser:"@@"`
+	Lhs   *gExpr `parser:"@@ Arrow"`
+	Rhs   *gExpr `parser:"@@"`
+	Guard *gExpr `parser:"('if' @@)?"`
 }
 
 // gExpr: additive level, left associative.
@@ -92,7 +93,7 @@ type gList struct {
 	Elems []*gExpr `parser:"'[' (@@ (',' @@)* ','?)? ']'"`
 }
 
-var keywords = map[string]bool{"let": true, "proxy": true, "print": true, "rule": true, "reject": true}
+var keywords = map[string]bool{"let": true, "proxy": true, "print": true, "rule": true, "reject": true, "if": true}
 
 var parser = participle.MustBuild[gProgram](
 	participle.Lexer(lpzLexer),

@@ -95,7 +95,11 @@ func (lw *lowerer) stmt(s *gStmt) *Stmt {
 	case s.Print != nil:
 		return &Stmt{Kind: PrintStmt, Expr: lw.expr(s.Print), Pos: pos}
 	case s.Rule != nil:
-		return &Stmt{Kind: RuleStmt, Expr: lw.expr(s.Rule.Lhs), Rhs: lw.expr(s.Rule.Rhs), Pos: pos}
+		st := &Stmt{Kind: RuleStmt, Expr: lw.expr(s.Rule.Lhs), Rhs: lw.expr(s.Rule.Rhs), Pos: pos}
+		if s.Rule.Guard != nil {
+			st.Guard = lw.expr(s.Rule.Guard)
+		}
+		return st
 	case s.Reject != nil:
 		return &Stmt{Kind: RejectStmt, Expr: lw.expr(s.Reject), Pos: pos}
 	case s.Expr != nil:

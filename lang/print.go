@@ -145,6 +145,9 @@ func FormatStmt(s *Stmt) string {
 	case PrintStmt:
 		return "print " + Print(s.Expr)
 	case RuleStmt:
+		if s.Guard != nil {
+			return "rule " + Print(s.Expr) + " -> " + Print(s.Rhs) + " if " + Print(s.Guard)
+		}
 		return "rule " + Print(s.Expr) + " -> " + Print(s.Rhs)
 	case RejectStmt:
 		return "reject " + Print(s.Expr)

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -16,12 +17,26 @@ import (
 // bindings substituted; its RHS may only use variables bound by its LHS. A
 // reject rule `reject PATTERN` marks every expression that contains a match
 // anywhere as invalid before any evaluation.
+//
+// A rewrite rule may end in `if GUARD(x, y, …)`: it then applies only where
+// the named guard holds for the bound subtrees. Guards are predicates the
+// caller supplies (NewGuardedRuleSet); they carry what a purely syntactic
+// pattern cannot know, such as whether two subtrees have the same shape,
+// without which sum(x + y) -> sum(x) + sum(y) would turn a broadcast into
+// something else.
+
+// Guard is a named predicate over the subtrees bound to a guarded rule's
+// variables.
+type Guard func(args []Expr) bool
 
 // Rule is one rewrite (Rhs != nil) or reject (Rhs == nil) rule.
 type Rule struct {
-	Lhs Expr
-	Rhs Expr
-	Pos Pos
+	Lhs   Expr
+	Rhs   Expr
+	Guard *Call // nil: unconditional
+	Pos   Pos
+
+	guard Guard
 }
 
 // String renders the rule in the rules-file syntax.
@@ -29,7 +44,23 @@ func (r *Rule) String() string {
 	if r.Rhs == nil {
 		return "reject " + Print(r.Lhs)
 	}
-	return "rule " + Print(r.Lhs) + " -> " + Print(r.Rhs)
+	s := "rule " + Print(r.Lhs) + " -> " + Print(r.Rhs)
+	if r.Guard != nil {
+		s += " if " + Print(r.Guard)
+	}
+	return s
+}
+
+// holds reports whether the rule's guard (if any) accepts bindings b.
+func (r *Rule) holds(b map[string]Expr) bool {
+	if r.guard == nil {
+		return true
+	}
+	args := make([]Expr, len(r.Guard.Args))
+	for i, a := range r.Guard.Args {
+		args[i] = b[a.(*Ref).Name]
+	}
+	return r.guard(args)
 }
 
 // RuleSet is a loaded rules file.
@@ -57,6 +88,13 @@ func IsPatternVar(name string) bool {
 // variable, a rule whose RHS uses a variable its LHS does not bind, `_` on a
 // RHS, a bare-variable LHS, or a statement that is not a rule.
 func NewRuleSet(p *Program, canon func(op string) (string, bool)) (*RuleSet, error) {
+	return NewGuardedRuleSet(p, canon, nil)
+}
+
+// NewGuardedRuleSet is NewRuleSet with the guards a rule's `if` may name.
+// A guard must be a call of a known guard whose arguments are distinct
+// variables bound by the rule's LHS.
+func NewGuardedRuleSet(p *Program, canon func(op string) (string, bool), guards map[string]Guard) (*RuleSet, error) {
 	errs := &ErrorList{Src: p.Src}
 	rs := &RuleSet{}
 	for _, s := range p.Stmts {
@@ -92,6 +130,9 @@ func NewRuleSet(p *Program, canon func(op string) (string, bool)) (*RuleSet, err
 				return true
 			})
 			rule.Rhs = rhs
+			if s.Guard != nil {
+				rule.Guard, rule.guard = guardOf(s.Guard, bound, guards, errs)
+			}
 			rs.Rewrites = append(rs.Rewrites, rule)
 		} else {
 			rs.Rejects = append(rs.Rejects, rule)
@@ -101,6 +142,33 @@ func NewRuleSet(p *Program, canon func(op string) (string, bool)) (*RuleSet, err
 		return nil, err
 	}
 	return rs, nil
+}
+
+// guardOf validates a rule's `if` clause.
+func guardOf(e Expr, bound map[string]bool, guards map[string]Guard, errs *ErrorList) (*Call, Guard) {
+	c, ok := e.(*Call)
+	if !ok {
+		errs.add(e.Position(), "a rule's condition must be a guard call such as sameshape(x, y), not %s", Print(e))
+		return nil, nil
+	}
+	g, ok := guards[c.Op]
+	if !ok {
+		names := make([]string, 0, len(guards))
+		for n := range guards {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		errs.add(c.Pos, "unknown guard %s (known: %s)", c.Op, strings.Join(names, ", "))
+		return nil, nil
+	}
+	for _, a := range c.Args {
+		r, ok := a.(*Ref)
+		if !ok || r.Name == "_" || !bound[r.Name] {
+			errs.add(a.Position(), "a guard's arguments must be variables bound by the rule's left-hand side, not %s", Print(a))
+			return nil, nil
+		}
+	}
+	return c, g
 }
 
 // canonPattern copies a pattern with canonical operator names, reporting
@@ -284,7 +352,7 @@ func (rw *rewriter) apply(e Expr) (Expr, *Rule) {
 	}
 	for _, r := range rw.rs.Rewrites {
 		b := map[string]Expr{}
-		if match(r.Lhs, e, b) {
+		if match(r.Lhs, e, b) && r.holds(b) {
 			out := Subst(r.Rhs, b)
 			if p, ok := out.(*Call); ok {
 				p.Pos = e.Position()

@@ -119,6 +119,42 @@ func TestRewriteCycleTerminates(t *testing.T) {
 	}
 }
 
+// A guarded rule applies only where its guard holds, and prints with it.
+func TestGuardedRule(t *testing.T) {
+	src := "rule sum(x + y) -> sum(x) + sum(y) if sameshape(x, y)"
+	p, err := lang.Parse("rules.lpz", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := lang.NewGuardedRuleSet(p, nil, guards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rs.String(); got != src+"\n" {
+		t.Errorf("printed %q", got)
+	}
+	if got := lang.FormatStmt(p.Stmts[0]); got != src {
+		t.Errorf("statement printed %q", got)
+	}
+	for in, want := range map[string]string{"sum(W + G)": "sum(W) + sum(G)", "sum(W + A)": "sum(W + A)"} {
+		e, _ := lang.ParseExpr(in)
+		got, _, err := rs.Rewrite(e)
+		if err != nil || lang.Print(got) != want {
+			t.Errorf("%s: got %s (%v), want %s", in, lang.Print(got), err, want)
+		}
+	}
+}
+
+// guards is a stand-in for stdlib's: refs named W and G share a shape.
+var guards = map[string]lang.Guard{"sameshape": func(args []lang.Expr) bool {
+	for _, a := range args {
+		if r, ok := a.(*lang.Ref); !ok || (r.Name != "W" && r.Name != "G") {
+			return false
+		}
+	}
+	return true
+}}
+
 func TestRuleErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{"rule log(exp(x)) -> y", "rules.lpz:1:21: variable y on the right-hand side is not bound"},
@@ -128,13 +164,17 @@ func TestRuleErrors(t *testing.T) {
 		{"reject log(exp(x1))", "\"x1\" is not a pattern variable"},
 		{"let a = 1", "rules.lpz:1:1: a rules file holds only"},
 		{"\n\nrule frob(x) -> x", "rules.lpz:3:6: unknown operator \"frob\""},
+		{"rule sum(add(x, y)) -> add(sum(x), sum(y)) if same(x, y)", "rules.lpz:1:47: unknown guard same (known: sameshape)"},
+		{"rule sum(add(x, y)) -> add(sum(x), sum(y)) if sameshape(x, z)", "rules.lpz:1:60: a guard's arguments must be variables bound by the rule's left-hand side, not z"},
+		{"rule sum(add(x, y)) -> add(sum(x), sum(y)) if sameshape(x, log(y))", "not log(y)"},
+		{"rule sum(add(x, y)) -> add(sum(x), sum(y)) if x", "rules.lpz:1:47: a rule's condition must be a guard call"},
 	}
 	for _, c := range cases {
 		p, err := lang.Parse("rules.lpz", c.src)
 		if err != nil {
 			t.Fatalf("%s: %v", c.src, err)
 		}
-		_, err = lang.NewRuleSet(p, func(op string) (string, bool) { return op, op != "frob" })
+		_, err = lang.NewGuardedRuleSet(p, func(op string) (string, bool) { return op, op != "frob" }, guards)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.src, err, c.want)
 		}

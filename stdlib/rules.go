@@ -32,11 +32,75 @@ func LoadRules(file, src string) (*lang.RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lang.NewRuleSet(p, func(op string) (string, bool) {
+	return lang.NewGuardedRuleSet(p, func(op string) (string, bool) {
 		o, ok := Default.Lookup(op)
 		if !ok {
 			return "", false
 		}
 		return o.Name, true
-	})
+	}, Guards)
+}
+
+// Guards are the conditions a rule of the rules file may name after `if`.
+var Guards = map[string]lang.Guard{
+	// sameshape(x, y): x and y are tensors (or lists of tensors) whose
+	// entries have the same shapes, so that x + y is entrywise without
+	// broadcasting and Σ(x + y) = Σx + Σy.
+	"sameshape": func(args []lang.Expr) bool {
+		if len(args) == 0 {
+			return false
+		}
+		want := shapeClass(args[0])
+		if want == "" {
+			return false
+		}
+		for _, a := range args[1:] {
+			if shapeClass(a) != want {
+				return false
+			}
+		}
+		return true
+	},
+}
+
+// shapeGroups are the tensor channels whose entries have identical shapes
+// (G and the other gradients are taken with respect to W's matrices; GA
+// with respect to A's tensors).
+var shapeGroups = [][]string{{"W", "G", "HG", "GS"}, {"A", "GA"}, {"Wmix", "Gmix"}, {"Wffn", "Gffn"}}
+
+// shapeClass names the shapes of a tensor-valued expression built from
+// channels by shape-preserving ops (elementwise, normalisation, binary ops
+// between equal shapes); "" when it cannot tell (a scalar, a reduction, an
+// unknown name, a broadcast).
+func shapeClass(e lang.Expr) string {
+	switch x := e.(type) {
+	case *lang.Ref:
+		c, ok := LookupChannel(x.Name)
+		if !ok || (c.Type.Kind != lang.Tensor && c.Type.Kind != lang.ListTensor) {
+			return ""
+		}
+		for _, g := range shapeGroups {
+			for _, n := range g {
+				if n == x.Name {
+					return g[0]
+				}
+			}
+		}
+		return x.Name
+	case *lang.Call:
+		op, ok := Default.Lookup(x.Op)
+		if !ok {
+			return ""
+		}
+		switch {
+		case (op.Class == Elementwise || op.Class == Normalization) && len(x.Args) == 1:
+			return shapeClass(x.Args[0])
+		case op.Class == Binary && len(x.Args) == 2:
+			a := shapeClass(x.Args[0])
+			if a != "" && a == shapeClass(x.Args[1]) {
+				return a
+			}
+		}
+	}
+	return ""
 }

@@ -48,6 +48,15 @@ func TestRulesCanonicalise(t *testing.T) {
 		"sum(abs(sq(-W)))":            "sum(sq(W))",
 		"sum(relu(abs(exp(G))))":      "sum(exp(G))",
 		"sum(softmax(logsoftmax(A)))": "sum(softmax(A))",
+		// Σ splits over + and − of equal shapes only.
+		"sum(W - softmax(G))":  "sum(W) - sum(softmax(G))",
+		"sum(sq(H) + exp(H))":  "sum(sq(H)) + sum(exp(H))",
+		"avg(J - sq(J))":       "avg(J) - avg(sq(J))",
+		"sum(HG + GS - W)":     "sum(HG) + sum(GS) - sum(W)",
+		"sum(A - H)":           "sum(A - H)",      // different shapes: a broadcast or an error
+		"sum(W - fro(G))":      "sum(W - fro(G))", // a tensor minus a per-entry scalar
+		"sum(fro(W) - fro(G))": "sum(fro(W) - fro(G))",
+		"sum(W * G)":           "sum(W * G)",
 	}
 	for in, want := range cases {
 		e, _ := lang.ParseExpr(in)
