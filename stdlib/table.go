@@ -17,27 +17,17 @@ var Default = NewTable(withNoSearch(withLatex([]*Op{
 				return math.Log(x)
 			}
 			return 0
-		}), func(x float64) float64 {
-		if x > 0 {
-			return log32(x)
-		}
-		return 0
-	}),
+		}), log32Kernel),
 	withF32(elementwise("abslog", []string{"element_wise_abslog"}, "logarithm of the absolute value, protected", "ln |x| for x ≠ 0, 0 at x = 0", 1,
 		func(x float64) float64 {
 			if x == 0 {
 				return 0
 			}
 			return math.Log(math.Abs(x))
-		}), func(x float64) float64 {
-		if x == 0 {
-			return 0
-		}
-		return log32(math.Abs(x))
-	}),
+		}), absLog32Kernel),
 	elementwise("abs", []string{"element_wise_abs"}, "absolute value", "|x|", 1, math.Abs),
 	elementwise("sq", []string{"square", "element_wise_pow"}, "square", "x²", 1, func(x float64) float64 { return x * x }),
-	elementwise("exp", []string{"element_wise_exp"}, "exponential (not clamped: overflow gives +Inf)", "eˣ", 2, math.Exp),
+	withF32(elementwise("exp", []string{"element_wise_exp"}, "exponential (not clamped: overflow gives +Inf)", "eˣ", 2, math.Exp), exp32Kernel),
 	elementwise("sqrt", []string{"element_wise_sqrt"}, "square root, protected", "√max(x, 0)", 1,
 		func(x float64) float64 { return math.Sqrt(math.Max(x, 0)) }),
 	elementwise("relu", []string{"element_wise_relu"}, "rectifier", "max(x, 0)", 1,
@@ -45,8 +35,8 @@ var Default = NewTable(withNoSearch(withLatex([]*Op{
 	elementwise("inv", []string{"reciprocal", "element_wise_invert"}, "reciprocal, protected", "1 / (x + 1e-9)", 1,
 		func(x float64) float64 { return 1 / (x + InvEps) }),
 	elementwise("neg", []string{"element_wise_revert"}, "negation (also written -x)", "−x", 1, func(x float64) float64 { return -x }),
-	elementwise("sigmoid", nil, "logistic function", "1 / (1 + e⁻ˣ)", 1,
-		func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }),
+	withF32(elementwise("sigmoid", nil, "logistic function", "1 / (1 + e⁻ˣ)", 1,
+		func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }), sigmoid32Kernel),
 	elementwise("id", []string{"identity", "no_op"}, "identity", "x", 0, func(x float64) float64 { return x }),
 	elementwise("sign", []string{"element_wise_sign", "sgn"}, "sign", "−1 for x < 0, 0 at x = 0, 1 for x > 0", 1, sign),
 	elementwise("step", []string{"heaviside", "binarize"}, "unit step: the binary code of an activation (NWOT)", "1 for x > 0, 0 for x ≤ 0", 1,
@@ -67,9 +57,9 @@ var Default = NewTable(withNoSearch(withLatex([]*Op{
 	reduction("min", []string{"minimum", "to_min_scalar"}, "smallest element", "min x (NaN if any element is NaN; +Inf for no elements)", 1, minOf[float32], minOf[float64]),
 
 	// Normalisations (over all elements of an entry; across modules for list<scalar>).
-	normalization("softmax", nil, "softmax over all elements", "eˣ⁻ᵐᵃˣ / Σ eˣ⁻ᵐᵃˣ", 2, softmax[float32], softmax[float64]),
-	normalization("logsoftmax", []string{"log_softmax"}, "log-softmax over all elements", "x − max − ln Σ eˣ⁻ᵐᵃˣ", 2, logSoftmax[float32], logSoftmax[float64]),
-	normalization("minmax", []string{"min_max_normalize"}, "min-max normalisation to [0, 1]", "(x − min) / (max − min + 1e-9)", 1, minMax[float32], minMax[float64]),
+	normalization("softmax", nil, "softmax over all elements", "eˣ⁻ᵐᵃˣ / Σ eˣ⁻ᵐᵃˣ", 2, softmax32, softmax[float64]),
+	normalization("logsoftmax", []string{"log_softmax"}, "log-softmax over all elements", "x − max − ln Σ eˣ⁻ᵐᵃˣ", 2, logSoftmax32, logSoftmax[float64]),
+	normalization("minmax", []string{"min_max_normalize"}, "min-max normalisation to [0, 1]", "(x − min) / (max − min + 1e-9)", 1, minMax32, minMax[float64]),
 
 	// Binary.
 	binary("add", "addition (also written a + b)", "a + b", func(a, b float64) float64 { return a + b }),
@@ -159,36 +149,29 @@ func elementwise(name string, aliases []string, doc, def string, cost int, f fun
 		F32: chunked(f)}
 }
 
-// chunked lifts a float64 function to a float32 slice kernel. Converting a
-// chunk to float64 first, in its own loop, matters: CVTSS2SD writes half a
-// register, and inside the same loop as a long computation that false
-// dependency serialised iterations (log: 21 ns/element instead of 4.5).
+// chunked lifts a float64 function to a float32 slice kernel, a chunk at a
+// time (see widenChunk). It costs an indirect call per element: the ops
+// whose kernels are hot have their own (withF32).
 func chunked(f func(float64) float64) func(dst, src []float32) {
 	return func(dst, src []float32) {
-		var buf [512]float64
+		var buf [kernelChunk]float64
 		dst = dst[:len(src)]
-		for start := 0; start < len(src); start += len(buf) {
-			n := min(len(buf), len(src)-start)
-			b := buf[:n]
-			for i, x := range src[start : start+n] {
-				b[i] = float64(x)
-			}
+		for len(src) > 0 {
+			b := widenChunk(buf[:], src)
 			for i, x := range b {
 				b[i] = f(x)
 			}
-			d := dst[start : start+n]
-			for i, x := range b {
-				d[i] = float32(x)
-			}
+			narrowChunk(dst, b)
+			src, dst = src[len(b):], dst[len(b):]
 		}
 	}
 }
 
-// withF32 replaces the float32 kernel of an elementwise op by f32, an
-// implementation accurate to float32 precision (the float64 F stays exact
-// for scalars).
-func withF32(op *Op, f32 func(float64) float64) *Op {
-	op.F32 = chunked(f32)
+// withF32 replaces the float32 kernel of an elementwise op by f32, a
+// kernel accurate to float32 precision (the float64 F stays exact for
+// scalars).
+func withF32(op *Op, f32 func(dst, src []float32)) *Op {
+	op.F32 = f32
 	return op
 }
 
@@ -255,17 +238,19 @@ func sampleStd[T float](x []T) float64 {
 	return math.Sqrt(s / float64(len(x)-1))
 }
 
+// maxOf compares in T, which orders exactly as float64 does, rather than
+// widening each float32 in the loop (CVTSS2SD's false dependency).
 func maxOf[T float](x []T) float64 {
-	m := math.Inf(-1)
+	m := T(math.Inf(-1))
 	for _, v := range x {
-		if f := float64(v); f > m || f != f {
-			m = f
-			if f != f {
-				return f
+		if !(v <= m) { // v > m or NaN, in one compare
+			if v != v {
+				return float64(v)
 			}
+			m = v
 		}
 	}
-	return m
+	return float64(m)
 }
 
 func minOf[T float](x []T) float64 {
@@ -324,14 +309,55 @@ func logSoftmax[T float](dst, src []T) {
 }
 
 func minMax[T float](dst, src []T) {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range src {
-		f := float64(v)
-		lo = math.Min(lo, f)
-		hi = math.Max(hi, f)
-	}
-	d := hi - lo + MinMaxEps
+	lo, d := minMaxRange(src)
 	for i, v := range src {
 		dst[i] = T((float64(v) - lo) / d)
 	}
+}
+
+// minMax32 is minMax[float32] with the division a chunk at a time (see
+// widenChunk), the same arithmetic.
+func minMax32(dst, src []float32) {
+	lo, d := minMaxRange(src)
+	var buf [kernelChunk]float64
+	dst = dst[:len(src)]
+	for len(src) > 0 {
+		b := widenChunk(buf[:], src)
+		for i, x := range b {
+			b[i] = (x - lo) / d
+		}
+		narrowChunk(dst, b)
+		src, dst = src[len(b):], dst[len(b):]
+	}
+}
+
+// minMaxRange is the lo and denominator of minmax, by plain compares in T
+// rather than math.Min/math.Max (a call each, with NaN, ±Inf and ±0 cases,
+// per element), giving the same outputs as those did. A NaN makes every
+// output NaN either way (math.Min(−Inf, NaN) is −Inf, but then math.Max
+// left NaN in hi, or hi is +Inf and every (x − lo)/d is NaN), so it ends
+// the scan. math.Min made lo −0 when the minimum was zero and some element
+// was −0. Making lo −0 for any zero minimum gives the same outputs: its
+// sign only shows in x − lo at x = ±0, which is +0 for both with lo = −0,
+// and where math.Min left lo = +0 there was no −0 element. The sign of a
+// zero hi never shows: d adds MinMaxEps to hi − lo.
+func minMaxRange[T float](src []T) (lo, d float64) {
+	l, h := T(math.Inf(1)), T(math.Inf(-1))
+	for _, v := range src {
+		if !(v >= l) { // v < l or NaN, in one compare
+			if v != v {
+				l, h = v, v
+				break
+			}
+			l = v
+		}
+		if v > h {
+			h = v
+		}
+	}
+	lo = float64(l)
+	if lo == 0 {
+		lo = math.Copysign(0, -1)
+	}
+	return lo, float64(h) - lo + MinMaxEps
 }
