@@ -282,6 +282,22 @@ func boundHeap(inputs, memo int64) {
 	debug.SetMemoryLimit(inputs + max(memo, 0) + headroom)
 }
 
+// captureHeadroom is the transient memory of capturing one architecture
+// (the largest GPT-2 decoder peaks near 3 GB above what it returns).
+const captureHeadroom = 3 << 30
+
+// boundCaptureHeap bounds the heap while a sample is captured: the inputs
+// kept so far plus one capture's transient memory. Without it, GOGC=100
+// lets each capture's garbage accumulate up to the size of everything kept
+// so far (a cold 50-architecture GPT-2 search peaked at 11.6 GB RSS, twice
+// its inputs).
+func boundCaptureHeap(kept int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(kept + captureHeadroom)
+}
+
 func validPairs(s, t []float64) ([]float64, []float64) {
 	var a, b []float64
 	for i := range s {
@@ -334,6 +350,8 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 		channels = append(channels, t.Name)
 	}
 	p := &gp.Problem{HigherIsBetter: bs.b.HigherIsBetter, Terminals: terms}
+	var kept int64
+	boundCaptureHeap(kept)
 	for _, a := range archs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -349,6 +367,10 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 			}
 		}
 		p.Archs = append(p.Archs, gp.Arch{ID: a.ID, Inputs: keep, Truth: a.Truth, Stratum: bench.StratumOf(a)})
+		for _, v := range keep {
+			kept += v.Bytes()
+		}
+		boundCaptureHeap(kept)
 		if progress != nil {
 			progress(len(p.Archs))
 		}
