@@ -221,7 +221,7 @@ func runSearch(env *Env, args []string) error {
 			return err
 		}
 	}
-	bar := newSearchBar(env.Stderr, !o.quiet && !o.jsonOut)
+	bar := newSearchBar(env.Stderr, !o.quiet)
 	o.cfg.Progress = bar.update
 	res, err := gp.Run(ctx, sample, o.cfg)
 	bar.finish()
@@ -715,17 +715,27 @@ func (r *searchReport) text(w io.Writer) {
 	table("Pareto front (best sample ρ per complexity):", r.Pareto)
 }
 
-// searchBar is the one-line progress display on stderr.
+// searchBar is the progress display on stderr: one line redrawn in place
+// on a terminal; on a file (a long search under nohup, a batch job) a plain
+// line every logEvery, so its log shows where the search is.
 type searchBar struct {
 	w    *os.File
+	tty  bool
 	last time.Time
 	on   bool
 	mu   sync.Mutex
 }
 
+const logEvery = 30 * time.Second
+
 func newSearchBar(w io.Writer, enabled bool) *searchBar {
 	f, _ := w.(*os.File)
-	return &searchBar{w: f, on: enabled && f != nil && isTerminal(f)}
+	b := &searchBar{w: f, on: enabled && f != nil}
+	if b.on {
+		b.tty = isTerminal(f)
+		b.last = time.Now()
+	}
+	return b
 }
 
 func (b *searchBar) update(p gp.Progress) {
@@ -734,15 +744,24 @@ func (b *searchBar) update(p gp.Progress) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if time.Since(b.last) < 100*time.Millisecond && p.Gen != p.Gens {
+	every := 100 * time.Millisecond
+	if !b.tty {
+		every = logEvery
+	}
+	if time.Since(b.last) < every && p.Gen != p.Gens {
 		return
 	}
 	b.last = time.Now()
-	fmt.Fprintf(b.w, "\r\033[Kgen %d/%d  best %.4f  %d evals (%.0f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Fitness, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
+	line := fmt.Sprintf("gen %d/%d  best %.4f  %d evals (%.1f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Fitness, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
+	if b.tty {
+		fmt.Fprint(b.w, "\r\033[K"+line)
+	} else {
+		fmt.Fprintln(b.w, line)
+	}
 }
 
 func (b *searchBar) finish() {
-	if b.on {
+	if b.on && b.tty {
 		fmt.Fprint(b.w, "\r\033[K")
 	}
 }

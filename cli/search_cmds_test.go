@@ -135,3 +135,30 @@ func TestSharedSearchExtras(t *testing.T) {
 		t.Errorf("ablation: code %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// A search whose stderr is a file (nohup, a batch job) logs plain progress
+// lines, the last one at the final generation; stdout keeps only the JSON.
+func TestSearchLogsProgressToFile(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "search.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out strings.Builder
+	code := Main([]string{"search", "--bench", "gpt2-wt103", "--data", sharedBench, "--inputs", "params,layers", "--gens", "40", "--json"},
+		&Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: f})
+	if code != 0 {
+		t.Fatalf("code %d", code)
+	}
+	log, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "gen 40/40  best ") || strings.Contains(string(log), "\r") {
+		t.Errorf("log:\n%q", log)
+	}
+	var r searchJSON
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+		t.Errorf("stdout is not the JSON report: %v", err)
+	}
+}
