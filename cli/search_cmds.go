@@ -64,6 +64,22 @@ func canonOps(e lang.Expr) lang.Expr {
 }
 
 func simplify(w io.Writer, src string) error {
+	return simplifyWith(w, src, "")
+}
+
+// loadRules reads a user's rules file, or the embedded one for "".
+func loadRules(path string) (*lang.RuleSet, error) {
+	if path == "" {
+		return stdlib.Rules()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return stdlib.LoadRules(path, string(b))
+}
+
+func simplifyWith(w io.Writer, src, rulesFile string) error {
 	if src == "" {
 		return usagef("want an expression: simplify EXPR")
 	}
@@ -71,7 +87,7 @@ func simplify(w io.Writer, src string) error {
 	if err != nil {
 		return err
 	}
-	rules, err := stdlib.Rules()
+	rules, err := loadRules(rulesFile)
 	if err != nil {
 		return err
 	}
@@ -94,13 +110,17 @@ func simplify(w io.Writer, src string) error {
 
 // runSimplify takes no flags, so an expression may start with a minus.
 func runSimplify(env *Env, args []string) error {
+	var rulesFile string
+	if len(args) > 1 && (args[0] == "--rules" || args[0] == "-rules") {
+		rulesFile, args = args[1], args[2:]
+	}
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) != 1 || args[0] == "-h" || args[0] == "--help" {
-		return usagef("want one expression: lpz simplify EXPR")
+		return usagef("want one expression: lpz simplify [--rules FILE] EXPR")
 	}
-	return printed(env, simplify(env.Stdout, args[0]))
+	return printed(env, simplifyWith(env.Stdout, args[0], rulesFile))
 }
 
 // searchOpts are the parsed flags of lpz search.
@@ -157,6 +177,7 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.seeds, "seeds", 3, "with --ablation: number of seeds (seed, seed+1, …)")
 	fs.IntVar(&o.top, "top", 5, "best formulas of the final population evaluated on all architectures")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
+	rulesFile := fs.String("rules", "", "RPS rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the search to this file (go tool pprof)")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
@@ -176,6 +197,11 @@ func runSearch(env *Env, args []string) error {
 		o.cfg.Shape = gp.Free
 	}
 	o.cfg.NoRPS = *noRPS
+	if *rulesFile != "" {
+		if o.cfg.Rules, err = loadRules(*rulesFile); err != nil {
+			return err
+		}
+	}
 	o.cfg.Early = !*noEarly
 	o.cfg.MemoBytes = int64(*memoMB) << 20
 	if *memoMB <= 0 {

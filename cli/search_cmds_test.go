@@ -162,3 +162,27 @@ func TestSearchLogsProgressToFile(t *testing.T) {
 		t.Errorf("stdout is not the JSON report: %v", err)
 	}
 }
+
+// --rules replaces the embedded rules file: simplify and search read it,
+// and a malformed one is a positioned error.
+func TestRulesFlag(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "own.lpz")
+	bad := filepath.Join(dir, "bad.lpz")
+	os.WriteFile(own, []byte("rule log(exp(x)) -> x\nreject sum(abs(_))\n"), 0o644)
+	os.WriteFile(bad, []byte("rule log(exp(x)) -> x\nrule frob(x) -> x\n"), 0o644)
+	out, errs, code := lpz(t, "", "simplify", "--rules", own, "sum(abs(log(exp(-(-A)))))")
+	if code != 0 || !strings.Contains(out, "\nsum(abs(-(-A)))\n") || !strings.Contains(out, "rejected: reject sum(abs(_))") {
+		t.Errorf("own rules: code %d %s\n%s", code, errs, out)
+	}
+	if _, errs, code := lpz(t, "", "simplify", "--rules", bad, "A"); code != 1 || !strings.Contains(errs, "bad.lpz:2:6: unknown operator") {
+		t.Errorf("bad rules: code %d %s", code, errs)
+	}
+	if _, errs, code := lpz(t, "", "search", "--bench", "gpt2-wt103", "--data", sharedBench, "--inputs", "params,layers", "--rules", bad); code != 1 || !strings.Contains(errs, "bad.lpz:2:6") {
+		t.Errorf("search with bad rules: code %d %s", code, errs)
+	}
+	a := searchRun(t, "--gens", "50", "--rules", own)
+	if a.Generations != 50 {
+		t.Errorf("search with own rules: %d generations", a.Generations)
+	}
+}
