@@ -145,12 +145,19 @@ func FormatStmt(s *Stmt) string {
 	case PrintStmt:
 		return "print " + Print(s.Expr)
 	case RuleStmt:
-		if s.Guard != nil {
-			return "rule " + Print(s.Expr) + " -> " + Print(s.Rhs) + " if " + Print(s.Guard)
-		}
-		return "rule " + Print(s.Expr) + " -> " + Print(s.Rhs)
+		return formatRule(s.Expr, s.Rhs, s.Guard)
 	case RejectStmt:
 		return "reject " + Print(s.Expr)
 	}
 	return Print(s.Expr)
+}
+
+// formatRule renders a rewrite rule in the rules-file syntax (guard may be
+// nil); statements and loaded rules print through it alike.
+func formatRule(lhs, rhs, guard Expr) string {
+	s := "rule " + Print(lhs) + " -> " + Print(rhs)
+	if guard != nil {
+		s += " if " + Print(guard)
+	}
+	return s
 }

@@ -44,11 +44,10 @@ func (r *Rule) String() string {
 	if r.Rhs == nil {
 		return "reject " + Print(r.Lhs)
 	}
-	s := "rule " + Print(r.Lhs) + " -> " + Print(r.Rhs)
-	if r.Guard != nil {
-		s += " if " + Print(r.Guard)
+	if r.Guard != nil { // a nil *Call would be a non-nil Expr
+		return formatRule(r.Lhs, r.Rhs, r.Guard)
 	}
-	return s
+	return formatRule(r.Lhs, r.Rhs, nil)
 }
 
 // holds reports whether the rule's guard (if any) accepts bindings b.
@@ -92,8 +91,8 @@ func NewRuleSet(p *Program, canon func(op string) (string, bool)) (*RuleSet, err
 }
 
 // NewGuardedRuleSet is NewRuleSet with the guards a rule's `if` may name.
-// A guard must be a call of a known guard whose arguments are distinct
-// variables bound by the rule's LHS.
+// A guard must be a call of a known guard whose arguments are variables
+// bound by the rule's LHS.
 func NewGuardedRuleSet(p *Program, canon func(op string) (string, bool), guards map[string]Guard) (*RuleSet, error) {
 	errs := &ErrorList{Src: p.Src}
 	rs := &RuleSet{}
