@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -159,6 +160,7 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.cfg.Unary, "unary", d.Unary, "unary ops per branch of the paper's tree")
 	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
 	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
+	fs.Float64Var(&o.cfg.Immigrants, "immigrants", d.Immigrants, "share of GP offspring drawn as fresh random trees (0: the paper's)")
 	fs.StringVar(&o.cfg.Fitness, "fitness", d.Fitness, "rho (Spearman ρ on the sample, the paper's) | within (mean within-stratum ρ on the sample)")
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
 	noEarly := fs.Bool("no-early", false, "no early rejection (bounding ρ after each fifth of the sample, cheapest architectures first)")
@@ -173,7 +175,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.seedFrom, "seed-from", "", "seed the initial population: corpus (the embedded corpus/*.lpz) or FILE.lpz")
 	fs.BoolVar(&o.jsonOut, "json", false, "machine-readable results")
 	fs.StringVar(&o.plot, "plot", "", "write best/median ρ per generation to this PNG (and the winner vs truth to NAME-winner.png)")
-	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: pop | unary | strategy | rps")
+	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: "+ablationKinds()+"; KIND=V1,V2,… picks the values")
 	fs.IntVar(&o.seeds, "seeds", 3, "with --ablation: number of seeds (seed, seed+1, …)")
 	fs.IntVar(&o.top, "top", 5, "best formulas of the final population evaluated on all architectures")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
@@ -192,6 +194,14 @@ func runSearch(env *Env, args []string) error {
 	}
 	if o.cfg.Fitness != gp.FitnessRho && o.cfg.Fitness != gp.FitnessWithin {
 		return usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
+	}
+	if o.cfg.Immigrants < 0 || o.cfg.Immigrants >= 1 {
+		return usagef("--immigrants wants a share in [0, 1), got %v", o.cfg.Immigrants)
+	}
+	if o.ablation != "" {
+		if _, err := ablationSettings(o.ablation, o.cfg); err != nil {
+			return err
+		}
 	}
 	if o.cfg.Depth > 0 {
 		o.cfg.Shape = gp.Free
@@ -501,7 +511,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 		rep.Backend, rep.Capture = "host evaluation; capture "+b, c
 	}
 	rep.Config = map[string]any{"pop": o.cfg.Pop, "gens": o.cfg.Gens, "cx": o.cfg.Cx, "mut": o.cfg.Mut, "ratio": o.cfg.Ratio,
-		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "fitness": o.cfg.Fitness, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
+		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "immigrants": o.cfg.Immigrants, "fitness": o.cfg.Fitness, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
 	if res.Elapsed > 0 {
 		rep.EvalsPerSec = float64(res.Evaluations) / res.Elapsed.Seconds()
 	}
@@ -698,8 +708,8 @@ func (r *searchReport) text(w io.Writer) {
 	if r.Config["fitness"] == gp.FitnessWithin {
 		fitness = "mean within-stratum ρ"
 	}
-	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, unary %v, strategy %v, RPS %v; fitness %s on a sample of %d\n",
-		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], fitness, r.SampleN)
+	fmt.Fprintf(w, "terminals %s; pop %v, gens %v, cx %v, mut %v, ratio %v, immigrants %v, unary %v, strategy %v, RPS %v; fitness %s on a sample of %d\n",
+		strings.Join(r.Terminals, ","), r.Config["pop"], r.Config["gens"], r.Config["cx"], r.Config["mut"], r.Config["ratio"], r.Config["immigrants"], r.Config["unary"], r.Config["strategy"], r.Config["rps"], fitness, r.SampleN)
 	if r.Seeded > 0 {
 		fmt.Fprintf(w, "initial population seeded with %d formulas (--seed-from)\n", r.Seeded)
 	}
@@ -827,46 +837,124 @@ func plotHistory(path string, labels []string, runs [][]gp.GenStats, title strin
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }
 
+// ablation is one knob the paper ablates (or that we added): its default
+// values and how a value sets the configuration.
+type ablation struct {
+	values []string
+	apply  func(c *gp.Config, v string) (name string, err error)
+}
+
+var ablations = map[string]ablation{
+	"pop": {[]string{"80", "100", "200"}, func(c *gp.Config, v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			return "", fmt.Errorf("population %q is not an integer ≥ 2", v)
+		}
+		c.Pop = n
+		return "pop " + v, nil
+	}},
+	"unary": {[]string{"2", "3", "4", "5"}, func(c *gp.Config, v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return "", fmt.Errorf("unary ops %q is not an integer ≥ 1", v)
+		}
+		c.Unary = n
+		return "unary " + v, nil
+	}},
+	"strategy": {[]string{gp.StrategyGP, gp.StrategyRandom}, func(c *gp.Config, v string) (string, error) {
+		if v != gp.StrategyGP && v != gp.StrategyRandom {
+			return "", fmt.Errorf("strategy %q is not gp or random", v)
+		}
+		c.Strategy = v
+		return "strategy " + v, nil
+	}},
+	"rps": {[]string{"rps", "no-rps"}, func(c *gp.Config, v string) (string, error) {
+		if v != "rps" && v != "no-rps" {
+			return "", fmt.Errorf("%q is not rps or no-rps", v)
+		}
+		c.NoRPS = v == "no-rps"
+		return v, nil
+	}},
+	"immigrants": {[]string{"0", "0.1", "0.25"}, func(c *gp.Config, v string) (string, error) {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p < 0 || p >= 1 {
+			return "", fmt.Errorf("immigrant share %q is not in [0, 1)", v)
+		}
+		c.Immigrants = p
+		return "immigrants " + v, nil
+	}},
+	"ratio": {[]string{"0.1", "0.25", "0.5"}, func(c *gp.Config, v string) (string, error) {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p <= 0 || p > 1 {
+			return "", fmt.Errorf("parent ratio %q is not in (0, 1]", v)
+		}
+		c.Ratio = p
+		return "ratio " + v, nil
+	}},
+}
+
+// ablationKinds lists the kinds for messages, in a fixed order.
+func ablationKinds() string {
+	kinds := make([]string, 0, len(ablations))
+	for k := range ablations {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, " | ")
+}
+
+// parseAblation reads KIND or KIND=V1,V2,…: the values replace the kind's
+// defaults (e.g. immigrants=0,0.25 compares two settings only).
+func parseAblation(spec string) (kind string, values []string, err error) {
+	kind, list, hasList := strings.Cut(spec, "=")
+	a, ok := ablations[kind]
+	if !ok {
+		return "", nil, usagef("--ablation wants %s (optionally KIND=V1,V2,…), got %q", ablationKinds(), spec)
+	}
+	if !hasList {
+		return kind, a.values, nil
+	}
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return "", nil, usagef("--ablation %s= wants at least one value", kind)
+	}
+	return kind, values, nil
+}
+
+// ablationSetting is one column of an ablation: a name and its configuration.
+type ablationSetting struct {
+	name string
+	cfg  gp.Config
+}
+
+// ablationSettings applies each value of an --ablation spec to base.
+func ablationSettings(spec string, base gp.Config) ([]ablationSetting, error) {
+	kind, values, err := parseAblation(spec)
+	if err != nil {
+		return nil, err
+	}
+	settings := make([]ablationSetting, 0, len(values))
+	for _, v := range values {
+		c := base
+		name, err := ablations[kind].apply(&c, v)
+		if err != nil {
+			return nil, usagef("--ablation %s: %v", kind, err)
+		}
+		settings = append(settings, ablationSetting{name, c})
+	}
+	return settings, nil
+}
+
 // runAblation runs one of the paper's ablations over several seeds and
 // prints a table (sample and full ρ of each run's winner).
 func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
-	type setting struct {
-		name string
-		cfg  gp.Config
-	}
-	base := o.cfg
-	var settings []setting
-	switch o.ablation {
-	case "pop":
-		for _, n := range []int{80, 100, 200} {
-			c := base
-			c.Pop = n
-			settings = append(settings, setting{fmt.Sprintf("pop %d", n), c})
-		}
-	case "unary":
-		for n := 2; n <= 5; n++ {
-			c := base
-			c.Unary = n
-			settings = append(settings, setting{fmt.Sprintf("unary %d", n), c})
-		}
-	case "strategy":
-		for _, s := range []string{gp.StrategyGP, gp.StrategyRandom} {
-			c := base
-			c.Strategy = s
-			settings = append(settings, setting{"strategy " + s, c})
-		}
-	case "rps":
-		for _, no := range []bool{false, true} {
-			c := base
-			c.NoRPS = no
-			name := "rps"
-			if no {
-				name = "no-rps"
-			}
-			settings = append(settings, setting{name, c})
-		}
-	default:
-		return usagef("--ablation wants pop | unary | strategy | rps, got %q", o.ablation)
+	settings, err := ablationSettings(o.ablation, o.cfg)
+	if err != nil {
+		return err
 	}
 	seeds := max(1, o.seeds)
 	type cell struct {

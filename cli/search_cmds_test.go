@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lpz/gp"
 )
 
 func TestSimplifyCommand(t *testing.T) {
@@ -41,6 +43,11 @@ func TestSearchUsage(t *testing.T) {
 		{"search", "--bench", "gpt2-wt103", "--strategy", "anneal", "--data", sharedBench},
 		{"search", "--bench", "gpt2-wt103", "--fitness", "tau", "--data", sharedBench},
 		{"search", "extra", "--bench", "gpt2-wt103"},
+		{"search", "--bench", "gpt2-wt103", "--immigrants", "1", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--ablation", "crossover", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--ablation", "pop=80,x", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--ablation", "immigrants=", "--data", sharedBench},
+		{"search", "--bench", "gpt2-wt103", "--ablation", "ratio=0", "--data", sharedBench},
 	} {
 		if _, _, code := lpz(t, "", args...); code != 2 {
 			t.Errorf("lpz %s: code %d, want 2", strings.Join(args, " "), code)
@@ -82,6 +89,45 @@ func searchRun(t *testing.T, args ...string) searchJSON {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	return r
+}
+
+func TestAblationSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want []string
+	}{
+		{"pop", []string{"pop 80", "pop 100", "pop 200"}},
+		{"unary", []string{"unary 2", "unary 3", "unary 4", "unary 5"}},
+		{"strategy", []string{"strategy gp", "strategy random"}},
+		{"rps", []string{"rps", "no-rps"}},
+		{"immigrants", []string{"immigrants 0", "immigrants 0.1", "immigrants 0.25"}},
+		{"ratio=0.1, 0.5", []string{"ratio 0.1", "ratio 0.5"}},
+		{"pop=120", []string{"pop 120"}},
+	} {
+		settings, err := ablationSettings(tc.spec, gp.DefaultConfig())
+		if err != nil {
+			t.Errorf("%s: %v", tc.spec, err)
+			continue
+		}
+		var names []string
+		for _, s := range settings {
+			names = append(names, s.name)
+		}
+		if !reflect.DeepEqual(names, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.spec, names, tc.want)
+		}
+	}
+	s, _ := ablationSettings("immigrants=0.25", gp.DefaultConfig())
+	r, _ := ablationSettings("ratio=0.5", gp.DefaultConfig())
+	n, _ := ablationSettings("rps=no-rps", gp.DefaultConfig())
+	if s[0].cfg.Immigrants != 0.25 || r[0].cfg.Ratio != 0.5 || !n[0].cfg.NoRPS || s[0].cfg.Pop != 80 {
+		t.Errorf("values not applied: %+v %+v %+v", s[0].cfg, r[0].cfg, n[0].cfg)
+	}
+	for _, bad := range []string{"", "crossover", "pop=", "pop=1", "unary=x", "strategy=anneal", "rps=maybe", "immigrants=1", "ratio=2"} {
+		if _, err := ablationSettings(bad, gp.DefaultConfig()); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }
 
 // Scalar terminals only: the search runs without any model runtime.

@@ -27,6 +27,7 @@ type Checkpoint struct {
 	Rejections  map[string]int `json:"rejections"`
 	Evaluations int            `json:"evaluations"`
 	Children    int            `json:"children"`
+	Immigrants  int            `json:"immigrants,omitempty"`
 	ArchEvals   int64          `json:"arch_evals"`
 	History     []GenStats     `json:"history"`
 	Hall        []Individual   `json:"hall"`
@@ -41,7 +42,7 @@ func (s *search) save(path string, gen int) error {
 	}
 	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, Fitness: s.cfg.Fitness, RNG: rng,
 		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
-		Children: s.res.Children, ArchEvals: s.res.ArchEvals, History: s.res.History}
+		Children: s.res.Children, Immigrants: s.res.Immigrants, ArchEvals: s.res.ArchEvals, History: s.res.History}
 	for k := range s.seen {
 		cp.Seen = append(cp.Seen, k)
 	}
@@ -140,6 +141,7 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 		s.res.Rejections[k] = v
 	}
 	s.res.Evaluations, s.res.Children, s.res.ArchEvals = cp.Evaluations, cp.Children, cp.ArchEvals
+	s.res.Immigrants = cp.Immigrants
 	s.res.History = append(s.res.History, cp.History...)
 	s.res.Generations = cp.Gen
 	s.bestGen = cp.BestGen

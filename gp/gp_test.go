@@ -606,3 +606,53 @@ func TestGuardedRulesKeepValues(t *testing.T) {
 		t.Errorf("only %d of the random trees were rewritten: the test says little", rewritten)
 	}
 }
+
+// Immigrants: a share of offspring are fresh random trees; the run stays
+// deterministic across workers and across a checkpoint, and the count is
+// reported.
+func TestImmigrants(t *testing.T) {
+	p := synthetic(20, 6)
+	plain, err := Run(context.Background(), p, small(Config{Seed: 3, Gens: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Immigrants != 0 {
+		t.Fatalf("no immigrants asked, %d counted", plain.Immigrants)
+	}
+	cfg := small(Config{Seed: 3, Gens: 100, Immigrants: 0.3})
+	imm, err := Run(context.Background(), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("immigrants %d of %d generations; best %s ρ %.4f (plain %s ρ %.4f)", imm.Immigrants, imm.Generations, imm.Best().Text, imm.Best().Rho, plain.Best().Text, plain.Best().Rho)
+	if imm.Immigrants < 15 || imm.Immigrants > 45 {
+		t.Errorf("%d immigrants in 100 generations at share 0.3", imm.Immigrants)
+	}
+	if reflect.DeepEqual(resultSig(imm), resultSig(plain)) {
+		t.Error("immigrants changed nothing")
+	}
+	w2 := cfg
+	w2.Workers = 2
+	if two, err := Run(context.Background(), p, w2); err != nil || !reflect.DeepEqual(resultSig(two), resultSig(imm)) || two.Immigrants != imm.Immigrants {
+		t.Errorf("workers 2 differ from workers 1 (err %v)", err)
+	}
+	path := filepath.Join(t.TempDir(), "cp.json")
+	part := cfg
+	part.Checkpoint, part.CheckpointEvery, part.StopAfter = path, 20, 50
+	if _, err := Run(context.Background(), p, part); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume := cfg
+	resume.Resume = cp
+	res, err := Run(context.Background(), p, resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(resultSig(res), resultSig(imm)) || res.Immigrants != imm.Immigrants {
+		t.Errorf("resumed run differs: %d immigrants vs %d", res.Immigrants, imm.Immigrants)
+	}
+}

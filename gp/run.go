@@ -27,6 +27,12 @@ type Config struct {
 	Unary    int // unary ops per branch (2)
 	Depth    int // Free shape: maximum depth (4)
 	Strategy string
+	// Immigrants is the share of GP offspring drawn as fresh random trees
+	// instead of from parents (0, the paper's: every child has parents).
+	// The top-Ratio parent pool converges on one family of formulas;
+	// immigrants keep sampling the whole space, and one that enters the
+	// pool becomes a parent.
+	Immigrants float64
 	// Fitness is what selection maximises: FitnessRho (Spearman ρ over the
 	// sample, the paper's) or FitnessWithin (mean within-stratum ρ: for
 	// benchmarks such as FlexiBERT whose truth is mostly depth and width,
@@ -186,7 +192,8 @@ type Result struct {
 	Evaluations int            `json:"evaluations"` // candidates evaluated (fully or up to an early rejection)
 	Children    int            `json:"children"`    // candidates proposed
 	Generations int            `json:"generations"`
-	Stopped     string         `json:"stopped"` // gens, patience, time-limit, exhausted, interrupted
+	Immigrants  int            `json:"immigrants,omitempty"` // offspring that were fresh random trees (Config.Immigrants)
+	Stopped     string         `json:"stopped"`              // gens, patience, time-limit, exhausted, interrupted
 	Elapsed     time.Duration  `json:"elapsed_ns"`
 	NodeEvals   int64          `json:"node_evals"` // op applications computed
 	MemoHits    int64          `json:"memo_hits"`
@@ -430,6 +437,11 @@ func (s *search) offspring(ctx context.Context, gen int) (Individual, error) {
 	k := max(2, int(math.Ceil(s.cfg.Ratio*float64(len(s.pop)))))
 	k = min(k, len(s.pop))
 	threshold := s.pop[len(s.pop)-1].Fitness
+	// Whether this generation's child is an immigrant is drawn once, so
+	// the share of offspring is Immigrants (per attempt, the GP children's
+	// many duplicate rejections would inflate it). The draw is skipped at 0
+	// so that the paper's setting keeps its random stream and results.
+	immigrant := s.cfg.Strategy == StrategyGP && s.cfg.Immigrants > 0 && s.r.Float64() < s.cfg.Immigrants
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return Individual{}, err
@@ -438,7 +450,7 @@ func (s *search) offspring(ctx context.Context, gen int) (Individual, error) {
 			return Individual{}, errExhausted
 		}
 		var child lang.Expr
-		if s.cfg.Strategy == StrategyRandom || attempt >= s.cfg.MaxAttempts {
+		if s.cfg.Strategy == StrategyRandom || attempt >= s.cfg.MaxAttempts || immigrant {
 			child = s.gen.Random(s.r)
 		} else {
 			p1 := s.pop[s.r.IntN(k)].Expr
@@ -455,6 +467,9 @@ func (s *search) offspring(ctx context.Context, gen int) (Individual, error) {
 			}
 		}
 		ind, reason := s.consider(ctx, child, gen, threshold)
+		if immigrant && (reason == "" || reason == "early") {
+			s.res.Immigrants++
+		}
 		if reason == "" {
 			return ind, nil
 		}
