@@ -77,7 +77,7 @@ const (
 )
 
 // Stmt is one statement. Name is set for let/proxy; Rhs only for rules;
-// Guard only for a rule with an `if` condition.
+// Guard only for a rule or reject with an `if` condition.
 type Stmt struct {
 	Kind  StmtKind
 	Name  string

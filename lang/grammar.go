@@ -27,7 +27,7 @@ type gStmt struct {
 	Proxy  *gBinding `parser:"| 'proxy' @@"`
 	Print  *gExpr    `parser:"| 'print' @@"`
 	Rule   *gRule    `parser:"| 'rule' @@"`
-	Reject *gExpr    `parser:"| 'reject' @@"`
+	Reject *gReject  `parser:"| 'reject' @@"`
 	Expr   *gExpr    `parser:"| @@"`
 }
 
@@ -40,6 +40,11 @@ type gRule struct {
 	Lhs   *gExpr `parser:"@@ Arrow"`
 	Rhs   *gExpr `parser:"@@"`
 	Guard *gExpr `parser:"('if' @@)?"`
+}
+
+type gReject struct {
+	Pattern *gExpr `parser:"@@"`
+	Guard   *gExpr `parser:"('if' @@)?"`
 }
 
 // gExpr: additive level, left associative.

@@ -101,7 +101,11 @@ func (lw *lowerer) stmt(s *gStmt) *Stmt {
 		}
 		return st
 	case s.Reject != nil:
-		return &Stmt{Kind: RejectStmt, Expr: lw.expr(s.Reject), Pos: pos}
+		st := &Stmt{Kind: RejectStmt, Expr: lw.expr(s.Reject.Pattern), Pos: pos}
+		if s.Reject.Guard != nil {
+			st.Guard = lw.expr(s.Reject.Guard)
+		}
+		return st
 	case s.Expr != nil:
 		return &Stmt{Kind: ExprStmt, Expr: lw.expr(s.Expr), Pos: pos}
 	}

@@ -147,9 +147,18 @@ func FormatStmt(s *Stmt) string {
 	case RuleStmt:
 		return formatRule(s.Expr, s.Rhs, s.Guard)
 	case RejectStmt:
-		return "reject " + Print(s.Expr)
+		return formatReject(s.Expr, s.Guard)
 	}
 	return Print(s.Expr)
+}
+
+// formatReject renders a reject statement (guard may be nil).
+func formatReject(pattern, guard Expr) string {
+	s := "reject " + Print(pattern)
+	if guard != nil {
+		s += " if " + Print(guard)
+	}
+	return s
 }
 
 // formatRule renders a rewrite rule in the rules-file syntax (guard may be

@@ -42,7 +42,10 @@ type Rule struct {
 // String renders the rule in the rules-file syntax.
 func (r *Rule) String() string {
 	if r.Rhs == nil {
-		return "reject " + Print(r.Lhs)
+		if r.Guard != nil {
+			return formatReject(r.Lhs, r.Guard)
+		}
+		return formatReject(r.Lhs, nil)
 	}
 	if r.Guard != nil { // a nil *Call would be a non-nil Expr
 		return formatRule(r.Lhs, r.Rhs, r.Guard)
@@ -129,9 +132,11 @@ func NewGuardedRuleSet(p *Program, canon func(op string) (string, bool), guards 
 				return true
 			})
 			rule.Rhs = rhs
-			if s.Guard != nil {
-				rule.Guard, rule.guard = guardOf(s.Guard, bound, guards, errs)
-			}
+		}
+		if s.Guard != nil {
+			rule.Guard, rule.guard = guardOf(s.Guard, bound, guards, errs)
+		}
+		if s.Kind == RuleStmt {
 			rs.Rewrites = append(rs.Rewrites, rule)
 		} else {
 			rs.Rejects = append(rs.Rejects, rule)
@@ -372,7 +377,7 @@ func (rs *RuleSet) Rejected(e Expr) (*Rule, Expr) {
 			return false
 		}
 		for _, r := range rs.Rejects {
-			if match(r.Lhs, n, map[string]Expr{}) {
+			if b := map[string]Expr{}; match(r.Lhs, n, b) && r.holds(b) {
 				hit, at = r, n
 				return false
 			}

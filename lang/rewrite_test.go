@@ -121,7 +121,34 @@ func TestRewriteCycleTerminates(t *testing.T) {
 
 // A guarded rule applies only where its guard holds, and prints with it.
 func TestGuardedRule(t *testing.T) {
-	src := "rule sum(x + y) -> sum(x) + sum(y) if sameshape(x, y)"
+	rs := guardedRoundTrip(t, "rule sum(x + y) -> sum(x) + sum(y) if sameshape(x, y)")
+	for in, want := range map[string]string{"sum(W + G)": "sum(W) + sum(G)", "sum(W + A)": "sum(W + A)"} {
+		e, _ := lang.ParseExpr(in)
+		got, _, err := rs.Rewrite(e)
+		if err != nil || lang.Print(got) != want {
+			t.Errorf("%s: got %s (%v), want %s", in, lang.Print(got), err, want)
+		}
+	}
+}
+
+func TestGuardedReject(t *testing.T) {
+	rs := guardedRoundTrip(t, "reject log(-x) if sameshape(x)")
+	for in, want := range map[string]bool{"sum(log(-W))": true, "sum(log(-A))": false, "sum(log(W))": false} {
+		e, _ := lang.ParseExpr(in)
+		if r, _ := rs.Rejected(e); (r != nil) != want {
+			t.Errorf("%s: rejected %v, want %v", in, r != nil, want)
+		}
+	}
+	p, _ := lang.Parse("rules.lpz", "reject log(x) if nope(x)")
+	if _, err := lang.NewGuardedRuleSet(p, nil, guards); err == nil || !strings.Contains(err.Error(), "rules.lpz:1:18: unknown guard nope") {
+		t.Errorf("unknown guard on a reject: %v", err)
+	}
+}
+
+// guardedRoundTrip loads a one-statement rules file with guards and checks
+// that the statement and the loaded rule print back as written.
+func guardedRoundTrip(t *testing.T, src string) *lang.RuleSet {
+	t.Helper()
 	p, err := lang.Parse("rules.lpz", src)
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +163,7 @@ func TestGuardedRule(t *testing.T) {
 	if got := lang.FormatStmt(p.Stmts[0]); got != src {
 		t.Errorf("statement printed %q", got)
 	}
-	for in, want := range map[string]string{"sum(W + G)": "sum(W) + sum(G)", "sum(W + A)": "sum(W + A)"} {
-		e, _ := lang.ParseExpr(in)
-		got, _, err := rs.Rewrite(e)
-		if err != nil || lang.Print(got) != want {
-			t.Errorf("%s: got %s (%v), want %s", in, lang.Print(got), err, want)
-		}
-	}
+	return rs
 }
 
 // guards is a stand-in for stdlib's: refs named W and G share a shape.

@@ -88,9 +88,23 @@ type Op struct {
 	// search opts in to them (see the note in table.go).
 	NoSearch bool
 
+	// Sign is what the op's value is known to be: ≥ 0 for any argument
+	// (NonNegative) or ≥ 0 when every argument is (KeepsNonNegative). The
+	// rules' nonneg guard reads it (abs(x) -> x if nonneg(x)).
+	Sign Sign
+
 	// Graph lowers the op for the GoMLX engine; set by the runtime package
 	// (keeps this table free of a GoMLX dependency).
 }
+
+// Sign classifies an op's value by sign (Op.Sign).
+type Sign int
+
+const (
+	AnySign          Sign = iota // nothing known
+	NonNegative                  // ≥ 0 (or NaN) whatever the arguments
+	KeepsNonNegative             // ≥ 0 when every argument is ≥ 0
+)
 
 // Table holds the operators and answers the checker's lookups.
 type Table struct {

@@ -61,6 +61,43 @@ var Guards = map[string]lang.Guard{
 		}
 		return true
 	},
+	// nonneg(x): x is ≥ 0 wherever it is defined (nonNegative).
+	"nonneg": func(args []lang.Expr) bool {
+		for _, a := range args {
+			if !nonNegative(a) {
+				return false
+			}
+		}
+		return len(args) > 0
+	},
+}
+
+// nonNegative reports an expression whose value is ≥ 0 on every input by
+// the op table's signs (Op.Sign): a non-negative number, an op that is
+// non-negative by definition, or one that keeps non-negative arguments so.
+// Channels count as unknown (weights and gradients take both signs).
+func nonNegative(e lang.Expr) bool {
+	switch x := e.(type) {
+	case *lang.Num:
+		return x.Value >= 0
+	case *lang.Call:
+		op, ok := Default.Lookup(x.Op)
+		if !ok {
+			return false
+		}
+		switch op.Sign {
+		case NonNegative:
+			return true
+		case KeepsNonNegative:
+			for _, a := range x.Args {
+				if !nonNegative(a) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // shapeGroups are the tensor channels whose entries have identical shapes

@@ -9,7 +9,7 @@ const (
 )
 
 // Default is the operator table of lpz.
-var Default = NewTable(withNoSearch(withLatex([]*Op{
+var Default = NewTable(withSigns(withNoSearch(withLatex([]*Op{
 	// Elementwise (paper Table 7).
 	withF32(elementwise("log", []string{"element_wise_log"}, "natural logarithm, protected", "ln x for x > 0, 0 for x ≤ 0", 1,
 		func(x float64) float64 {
@@ -99,7 +99,7 @@ var Default = NewTable(withNoSearch(withLatex([]*Op{
 	{Name: "sum", Aliases: []string{"to_sum_scalar"}, Class: Aggregation, Arity: 1, Cost: 1,
 		Doc: "sum of all elements of all entries", Def: "Σ over entries Σ over elements x",
 		Reduce32: sum[float32], Reduce64: sum[float64]},
-})))
+}))))
 
 // baselineOps are the operators added for the literature's hand-made
 // proxies (corpus/baselines/). They are kept out of the search's vocabulary
@@ -115,6 +115,27 @@ var baselineOps = map[string]bool{
 func withNoSearch(ops []*Op) []*Op {
 	for _, op := range ops {
 		op.NoSearch = baselineOps[op.Name]
+	}
+	return ops
+}
+
+// signs are what the definitions above guarantee about the sign of a value
+// (Op.Sign); an op absent here may take either sign. inv and div keep
+// non-negative values non-negative because their guard adds +1e-9; pow's
+// definition is xᶜ ≥ 0 for x ≥ 0.
+var signs = map[string]Sign{
+	"abs": NonNegative, "sq": NonNegative, "exp": NonNegative, "sqrt": NonNegative, "relu": NonNegative,
+	"sigmoid": NonNegative, "step": NonNegative, "fro": NonNegative, "l1": NonNegative, "std": NonNegative,
+	"softmax": NonNegative, "minmax": NonNegative, "nuc": NonNegative,
+	"id": KeepsNonNegative, "inv": KeepsNonNegative, "sum": KeepsNonNegative, "nsum": KeepsNonNegative,
+	"avg": KeepsNonNegative, "max": KeepsNonNegative, "min": KeepsNonNegative, "add": KeepsNonNegative,
+	"mul": KeepsNonNegative, "div": KeepsNonNegative, "gram": KeepsNonNegative, "cos": KeepsNonNegative,
+	"amax": KeepsNonNegative, "pow": KeepsNonNegative,
+}
+
+func withSigns(ops []*Op) []*Op {
+	for _, op := range ops {
+		op.Sign = signs[op.Name]
 	}
 	return ops
 }
