@@ -489,6 +489,7 @@ type searchReport struct {
 	Evaluations int             `json:"evaluations"`
 	Children    int             `json:"children"`
 	Generations int             `json:"generations"`
+	Immigrants  int             `json:"immigrants"` // offspring drawn as fresh random trees (--immigrants)
 	Stopped     string          `json:"stopped"`
 	Rejections  map[string]int  `json:"rejections"`
 	Seconds     float64         `json:"seconds"`
@@ -503,7 +504,7 @@ type searchReport struct {
 func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *gp.Problem, res *gp.Result, terms []stdlib.Channel) (*searchReport, error) {
 	rep := &searchReport{Benchmark: bs.b.Name, Truth: bs.b.TruthName, Higher: bs.b.HigherIsBetter, Backend: "host", Seed: o.seed,
 		SampleN: len(sample.Archs), AllN: len(bs.b.Archs), Seeded: len(o.cfg.Seeds), Evaluations: res.Evaluations, Children: res.Children,
-		Generations: res.Generations, Stopped: res.Stopped, Rejections: res.Rejections, Seconds: res.Elapsed.Seconds(), History: res.History}
+		Generations: res.Generations, Immigrants: res.Immigrants, Stopped: res.Stopped, Rejections: res.Rejections, Seconds: res.Elapsed.Seconds(), History: res.History}
 	for _, t := range terms {
 		rep.Terminals = append(rep.Terminals, t.Name)
 	}
@@ -718,8 +719,12 @@ func (r *searchReport) text(w io.Writer) {
 		reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
 	}
 	sort.Strings(reasons)
-	fmt.Fprintf(w, "%d generations (stopped: %s), %d evaluations of %d children in %.2fs (%.0f evaluations/s); memo hit rate %.1f%%\n",
-		r.Generations, r.Stopped, r.Evaluations, r.Children, r.Seconds, r.EvalsPerSec, 100*r.MemoHitRate)
+	immigrants := ""
+	if r.Immigrants > 0 {
+		immigrants = fmt.Sprintf(" (%d of them immigrants)", r.Immigrants)
+	}
+	fmt.Fprintf(w, "%d generations%s (stopped: %s), %d evaluations of %d children in %.2fs (%.0f evaluations/s); memo hit rate %.1f%%\n",
+		r.Generations, immigrants, r.Stopped, r.Evaluations, r.Children, r.Seconds, r.EvalsPerSec, 100*r.MemoHitRate)
 	fmt.Fprintf(w, "rejected: %s (before evaluation: %.1f%% of children; stopped early before the last slice: %.1f%% of evaluations); peak RSS %.0f MB\n\n",
 		strings.Join(reasons, ", "), 100*r.RPSShare, 100*r.EarlyShare, r.MemMB)
 	wn := r.Winner

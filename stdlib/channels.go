@@ -38,6 +38,10 @@ var Channels = []Channel{
 	{"width", lang.ScalarType, "model width (d_model / hidden size)"},
 }
 
+// nonNegativeChannels hold values ≥ 0 by construction (probabilities and
+// counts); the rules' nonneg guard reads them (abs(width) -> width).
+var nonNegativeChannels = map[string]bool{"S": true, "params": true, "dparams": true, "layers": true, "width": true}
+
 // Families of the extra channels.
 const (
 	FamilyMixWeights = "mixweights" // the token-mixing op's weight matrices

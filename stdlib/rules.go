@@ -75,9 +75,11 @@ var Guards = map[string]lang.Guard{
 // nonNegative reports an expression whose value is ≥ 0 on every input by
 // the op table's signs (Op.Sign): a non-negative number, an op that is
 // non-negative by definition, or one that keeps non-negative arguments so.
-// Channels count as unknown (weights and gradients take both signs).
+// Among channels only probabilities and counts are (nonNegativeChannels).
 func nonNegative(e lang.Expr) bool {
 	switch x := e.(type) {
+	case *lang.Ref:
+		return nonNegativeChannels[x.Name]
 	case *lang.Num:
 		return x.Value >= 0
 	case *lang.Call:

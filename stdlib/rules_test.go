@@ -71,6 +71,9 @@ func TestRulesCanonicalise(t *testing.T) {
 		"-sum(A) - sum(H)":                            "-(sum(A) + sum(H))",
 		"sum(-A * H)":                                 "-sum(A * H)",
 		"sum(A * -H) / fro(W)":                        "-(sum(A * H) / fro(W))",
+		"abs(width) + sqrt(abs(dparams))":             "width + sqrt(dparams)",
+		"sum(abs(S))":                                 "sum(S)",
+		"sum(abs(H))":                                 "sum(abs(H))",
 	}
 	for in, want := range cases {
 		e, _ := lang.ParseExpr(in)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"lpz/lang"
 )
 
 // TestSignClaims checks each op's Sign against its kernels on random data:
@@ -80,5 +82,20 @@ func TestSignClaims(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("only %d ops claim a sign", checked)
+	}
+}
+
+// Channels claimed non-negative must be probabilities or counts: a scalar
+// channel, or S (softmax outputs).
+func TestNonNegativeChannels(t *testing.T) {
+	for name := range nonNegativeChannels {
+		c, ok := LookupChannel(name)
+		if !ok {
+			t.Errorf("%s: no such channel", name)
+			continue
+		}
+		if name != "S" && c.Type.Kind != lang.Scalar {
+			t.Errorf("%s: %s is neither a count nor S", name, c.Type)
+		}
 	}
 }
