@@ -20,7 +20,8 @@ type Checkpoint struct {
 	BestGen     int            `json:"best_gen"` // last improvement of the best (patience)
 	Seed        uint64         `json:"seed"`
 	Pop         int            `json:"pop"`
-	Fitness     string         `json:"fitness,omitempty"` // empty: rho (checkpoints before the field)
+	Fitness     string         `json:"fitness,omitempty"`         // empty: rho (checkpoints before the field)
+	Share       float64        `json:"immigrant_share,omitempty"` // Config.Immigrants (0 before the field)
 	RNG         []byte         `json:"rng"`
 	Population  []Individual   `json:"population"`
 	Seen        []uint64       `json:"seen"`
@@ -40,7 +41,7 @@ func (s *search) save(path string, gen int) error {
 	if err != nil {
 		return err
 	}
-	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, Fitness: s.cfg.Fitness, RNG: rng,
+	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, Fitness: s.cfg.Fitness, Share: s.cfg.Immigrants, RNG: rng,
 		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
 		Children: s.res.Children, Immigrants: s.res.Immigrants, ArchEvals: s.res.ArchEvals, History: s.res.History}
 	for k := range s.seen {
@@ -97,6 +98,9 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 	}
 	if fitness != s.cfg.Fitness {
 		return 0, fmt.Errorf("gp: the checkpoint is of a search with fitness %s, not %s", fitness, s.cfg.Fitness)
+	}
+	if cp.Share != s.cfg.Immigrants {
+		return 0, fmt.Errorf("gp: the checkpoint is of a search with immigrant share %v, not %v (--immigrants)", cp.Share, s.cfg.Immigrants)
 	}
 	if err := s.pcg.UnmarshalBinary(cp.RNG); err != nil {
 		return 0, err

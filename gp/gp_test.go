@@ -655,4 +655,9 @@ func TestImmigrants(t *testing.T) {
 	if !reflect.DeepEqual(resultSig(res), resultSig(imm)) || res.Immigrants != imm.Immigrants {
 		t.Errorf("resumed run differs: %d immigrants vs %d", res.Immigrants, imm.Immigrants)
 	}
+	other := resume
+	other.Immigrants = 0.1
+	if _, err := Run(context.Background(), p, other); err == nil || !strings.Contains(err.Error(), "immigrant share 0.3, not 0.1") {
+		t.Errorf("resuming with another immigrant share: %v", err)
+	}
 }
