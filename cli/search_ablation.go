@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"lpz/gp"
+	"lpz/lang"
+)
+
+// ablation is one knob the paper ablates (or that we added): its default
+// values and how a value sets the configuration.
+type ablation struct {
+	values []string
+	apply  func(c *gp.Config, v string) (name string, err error)
+}
+
+var ablations = map[string]ablation{
+	"pop": {[]string{"80", "100", "200"}, func(c *gp.Config, v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			return "", fmt.Errorf("population %q is not an integer ≥ 2", v)
+		}
+		c.Pop = n
+		return "pop " + v, nil
+	}},
+	"unary": {[]string{"2", "3", "4", "5"}, func(c *gp.Config, v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return "", fmt.Errorf("unary ops %q is not an integer ≥ 1", v)
+		}
+		c.Unary = n
+		return "unary " + v, nil
+	}},
+	"strategy": {[]string{gp.StrategyGP, gp.StrategyRandom}, func(c *gp.Config, v string) (string, error) {
+		if v != gp.StrategyGP && v != gp.StrategyRandom {
+			return "", fmt.Errorf("strategy %q is not gp or random", v)
+		}
+		c.Strategy = v
+		return "strategy " + v, nil
+	}},
+	"rps": {[]string{"rps", "no-rps"}, func(c *gp.Config, v string) (string, error) {
+		if v != "rps" && v != "no-rps" {
+			return "", fmt.Errorf("%q is not rps or no-rps", v)
+		}
+		c.NoRPS = v == "no-rps"
+		return v, nil
+	}},
+	"immigrants": {[]string{"0", "0.1", "0.25"}, func(c *gp.Config, v string) (string, error) {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p < 0 || p >= 1 {
+			return "", fmt.Errorf("immigrant share %q is not in [0, 1)", v)
+		}
+		c.Immigrants = p
+		return "immigrants " + v, nil
+	}},
+	"ratio": {[]string{"0.1", "0.25", "0.5"}, func(c *gp.Config, v string) (string, error) {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p <= 0 || p > 1 {
+			return "", fmt.Errorf("parent ratio %q is not in (0, 1]", v)
+		}
+		c.Ratio = p
+		return "ratio " + v, nil
+	}},
+}
+
+// ablationKinds lists the kinds for messages, in a fixed order.
+func ablationKinds() string {
+	kinds := make([]string, 0, len(ablations))
+	for k := range ablations {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, " | ")
+}
+
+// parseAblation reads KIND or KIND=V1,V2,…: the values replace the kind's
+// defaults (e.g. immigrants=0,0.25 compares two settings only).
+func parseAblation(spec string) (kind string, values []string, err error) {
+	kind, list, hasList := strings.Cut(spec, "=")
+	a, ok := ablations[kind]
+	if !ok {
+		return "", nil, usagef("--ablation wants %s (optionally KIND=V1,V2,…), got %q", ablationKinds(), spec)
+	}
+	if !hasList {
+		return kind, a.values, nil
+	}
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return "", nil, usagef("--ablation %s= wants at least one value", kind)
+	}
+	return kind, values, nil
+}
+
+// ablationSetting is one column of an ablation: a name and its configuration.
+type ablationSetting struct {
+	name string
+	cfg  gp.Config
+}
+
+// ablationSettings applies each value of an --ablation spec to base.
+func ablationSettings(spec string, base gp.Config) ([]ablationSetting, error) {
+	kind, values, err := parseAblation(spec)
+	if err != nil {
+		return nil, err
+	}
+	settings := make([]ablationSetting, 0, len(values))
+	for _, v := range values {
+		c := base
+		name, err := ablations[kind].apply(&c, v)
+		if err != nil {
+			return nil, usagef("--ablation %s: %v", kind, err)
+		}
+		settings = append(settings, ablationSetting{name, c})
+	}
+	return settings, nil
+}
+
+// runAblation runs one of the paper's ablations over several seeds and
+// prints a table (sample and full ρ of each run's winner).
+func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
+	settings, err := ablationSettings(o.ablation, o.cfg)
+	if err != nil {
+		return err
+	}
+	seeds := max(1, o.seeds)
+	type cell struct {
+		sample, all float64
+		evals       int
+		toBest      int // evaluations until the final best was found
+		improv      int // improvements of the best after the initial population
+	}
+	cells := make([][]cell, len(settings))
+	var histories [][]gp.GenStats
+	var labels []string
+	for si, s := range settings {
+		for k := 0; k < seeds; k++ {
+			cfg := s.cfg
+			cfg.Seed = uint64(o.seed) + uint64(k)
+			cfg.Progress = nil
+			res, err := gp.Run(ctx, sample, cfg)
+			if err != nil {
+				return err
+			}
+			best := res.Best()
+			full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers, nil)
+			if err != nil {
+				return err
+			}
+			toBest := res.Evaluations
+			for _, h := range res.History {
+				if h.Best >= best.Fitness {
+					toBest = h.Evals
+					break
+				}
+			}
+			improv := 0
+			for j := 1; j < len(res.History); j++ {
+				if res.History[j].Best > res.History[j-1].Best {
+					improv++
+				}
+			}
+			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv})
+			if k == 0 {
+				histories = append(histories, res.History)
+				labels = append(labels, s.name)
+			}
+			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, best.Rho, full[0].Rho, best.Text)
+		}
+	}
+	wins := make([]int, len(settings))
+	for k := 0; k < seeds; k++ {
+		bi := 0
+		for si := range settings {
+			if cells[si][k].sample > cells[bi][k].sample {
+				bi = si
+			}
+		}
+		wins[bi]++
+	}
+	fmt.Fprintf(env.Stdout, "ablation %s on %s, %d seeds from %d (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, len(sample.Archs), len(bs.b.Archs))
+	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins")
+	for si, s := range settings {
+		var a, b, e, tb []float64
+		var improv float64
+		for _, c := range cells[si] {
+			a, b, e, tb = append(a, c.sample), append(b, c.all), append(e, float64(c.evals)), append(tb, float64(c.toBest))
+			improv += float64(c.improv)
+		}
+		perImprov := math.NaN()
+		if improv > 0 {
+			perImprov = mean(e) * float64(len(e)) / improv
+		}
+		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12.1f  %d/%d\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov, wins[si], seeds)
+	}
+	if o.plot != "" {
+		return plotHistory(o.plot, labels, histories, fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed))
+	}
+	return nil
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+func meanSD(x []float64) string {
+	m := mean(x)
+	v := 0.0
+	for _, y := range x {
+		v += (y - m) * (y - m)
+	}
+	if len(x) > 1 {
+		v /= float64(len(x) - 1)
+	}
+	return fmt.Sprintf("%.4f ± %.4f", m, math.Sqrt(v))
+}
