@@ -176,18 +176,10 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, best.Rho, full[0].Rho, best.Text)
 		}
 	}
-	wins := make([]int, len(settings))
-	for k := 0; k < seeds; k++ {
-		bi := 0
-		for si := range settings {
-			if cells[si][k].sample > cells[bi][k].sample {
-				bi = si
-			}
-		}
-		wins[bi]++
-	}
+	winsSample := countWins(cells, seeds, func(c cell) float64 { return c.sample })
+	winsAll := countWins(cells, seeds, func(c cell) float64 { return c.all })
 	fmt.Fprintf(env.Stdout, "ablation %s on %s, %d seeds from %d (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, len(sample.Archs), len(bs.b.Archs))
-	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins")
+	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %-14s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins (sample)", "wins (all)")
 	for si, s := range settings {
 		var a, b, e, tb []float64
 		var improv float64
@@ -199,12 +191,50 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		if improv > 0 {
 			perImprov = mean(e) * float64(len(e)) / improv
 		}
-		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12.1f  %d/%d\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov, wins[si], seeds)
+		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12.1f  %-14s  %s\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
+			winsSample[si].String(seeds), winsAll[si].String(seeds))
 	}
 	if o.plot != "" {
 		return plotHistory(o.plot, labels, histories, fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed))
 	}
 	return nil
+}
+
+// tally is one setting's record over the seeds: seeds where it alone
+// scored best, and seeds where it shared the best score with another.
+type tally struct{ wins, ties int }
+
+func (t tally) String(seeds int) string {
+	if t.ties == 0 {
+		return fmt.Sprintf("%d/%d", t.wins, seeds)
+	}
+	return fmt.Sprintf("%d/%d +%d tied", t.wins, seeds, t.ties)
+}
+
+// countWins compares the settings seed by seed on one score; equal best
+// scores (the same formula found twice, say) are ties, not wins.
+func countWins[C any](cells [][]C, seeds int, score func(C) float64) []tally {
+	out := make([]tally, len(cells))
+	for k := 0; k < seeds; k++ {
+		best := math.Inf(-1)
+		for si := range cells {
+			best = max(best, score(cells[si][k]))
+		}
+		var top []int
+		for si := range cells {
+			if score(cells[si][k]) == best {
+				top = append(top, si)
+			}
+		}
+		for _, si := range top {
+			if len(top) == 1 {
+				out[si].wins++
+			} else {
+				out[si].ties++
+			}
+		}
+	}
+	return out
 }
 
 func mean(x []float64) float64 {

@@ -232,3 +232,16 @@ func TestRulesFlag(t *testing.T) {
 		t.Errorf("search with own rules: %d generations", a.Generations)
 	}
 }
+
+func TestCountWins(t *testing.T) {
+	// Three settings, three seeds: seed 0 a clear win for 1, seed 1 a tie
+	// of 0 and 2, seed 2 a win for 0.
+	cells := [][]float64{{0.90, 0.95, 0.97}, {0.93, 0.94, 0.96}, {0.91, 0.95, 0.92}}
+	got := countWins(cells, 3, func(x float64) float64 { return x })
+	want := []string{"1/3 +1 tied", "1/3", "0/3 +1 tied"}
+	for i, w := range want {
+		if s := got[i].String(3); s != w {
+			t.Errorf("setting %d: %s, want %s", i, s, w)
+		}
+	}
+}
