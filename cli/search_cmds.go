@@ -159,7 +159,7 @@ func runSearch(env *Env, args []string) error {
 	fs.IntVar(&o.cfg.Unary, "unary", d.Unary, "unary ops per branch of the paper's tree")
 	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
 	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
-	fs.Float64Var(&o.cfg.Immigrants, "immigrants", d.Immigrants, "share of GP offspring drawn as fresh random trees (0: the paper's)")
+	fs.Float64Var(&o.cfg.Immigrants, "immigrants", d.Immigrants, "share of GP offspring drawn as fresh random trees (0: the paper's loop)")
 	fs.StringVar(&o.cfg.Fitness, "fitness", d.Fitness, "rho (Spearman ρ on the sample, the paper's) | within (mean within-stratum ρ on the sample)")
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
 	noEarly := fs.Bool("no-early", false, "no early rejection (bounding ρ after each fifth of the sample, cheapest architectures first)")

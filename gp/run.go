@@ -15,7 +15,7 @@ import (
 )
 
 // Config is the search configuration; zero fields take the paper's
-// defaults (DefaultConfig).
+// defaults (DefaultConfig), except Immigrants, where 0 is the paper's loop.
 type Config struct {
 	Pop      int     // population size (80)
 	Gens     int     // generations, one offspring each (1000)
@@ -28,10 +28,12 @@ type Config struct {
 	Depth    int // Free shape: maximum depth (4)
 	Strategy string
 	// Immigrants is the share of GP offspring drawn as fresh random trees
-	// instead of from parents (0, the paper's: every child has parents).
-	// The top-Ratio parent pool converges on one family of formulas;
-	// immigrants keep sampling the whole space, and one that enters the
-	// pool becomes a parent.
+	// instead of from parents (0.25; 0 is the paper's loop, where every
+	// child has parents). The top-Ratio parent pool converges on one
+	// family of formulas; immigrants keep sampling the whole space, and
+	// one that enters the pool becomes a parent. On gpt2-wt103 (3 seeds)
+	// they raised the winners' sample ρ from 0.966 to 0.977, above random
+	// search's 0.971.
 	Immigrants float64
 	// Fitness is what selection maximises: FitnessRho (Spearman ρ over the
 	// sample, the paper's) or FitnessWithin (mean within-stratum ρ: for
@@ -85,9 +87,9 @@ const (
 	FitnessWithin = "within"
 )
 
-// DefaultConfig is the paper's setting.
+// DefaultConfig is the paper's setting plus a quarter of immigrants.
 func DefaultConfig() Config {
-	return Config{Pop: 80, Gens: 1000, Cx: 0.5, Mut: 0.5, Ratio: 0.10, Seed: 42, Unary: 2, Depth: 4,
+	return Config{Pop: 80, Gens: 1000, Cx: 0.5, Mut: 0.5, Ratio: 0.10, Immigrants: 0.25, Seed: 42, Unary: 2, Depth: 4,
 		Strategy: StrategyGP, Fitness: FitnessRho, Workers: 1, Early: true, EarlyFrac: 0.2}
 }
 
