@@ -106,6 +106,18 @@ const (
 	KeepsNonNegative             // ≥ 0 when every argument is ≥ 0
 )
 
+// String is the sign's note in the reference (`lpz ops`): empty when
+// nothing is known.
+func (s Sign) String() string {
+	switch s {
+	case NonNegative:
+		return "≥ 0"
+	case KeepsNonNegative:
+		return "≥ 0 when its arguments are"
+	}
+	return ""
+}
+
 // Table holds the operators and answers the checker's lookups.
 type Table struct {
 	ops    []*Op // every operator
@@ -278,7 +290,11 @@ func (t *Table) Reference() string {
 			if len(op.Aliases) > 0 {
 				names += " (" + strings.Join(op.Aliases, ", ") + ")"
 			}
-			fmt.Fprintf(&b, "  %-34s %s\n  %-34s = %s   [cost %d]\n", names, op.Doc, "", op.Def, op.Cost)
+			notes := fmt.Sprintf("cost %d", op.Cost)
+			if op.Sign != AnySign {
+				notes += "; " + op.Sign.String()
+			}
+			fmt.Fprintf(&b, "  %-34s %s\n  %-34s = %s   [%s]\n", names, op.Doc, "", op.Def, notes)
 		}
 	}
 	return b.String()
