@@ -147,24 +147,19 @@ func FormatStmt(s *Stmt) string {
 	case RuleStmt:
 		return formatRule(s.Expr, s.Rhs, s.Guard)
 	case RejectStmt:
-		return formatReject(s.Expr, s.Guard)
+		return formatRule(s.Expr, nil, s.Guard)
 	}
 	return Print(s.Expr)
 }
 
-// formatReject renders a reject statement (guard may be nil).
-func formatReject(pattern, guard Expr) string {
-	s := "reject " + Print(pattern)
-	if guard != nil {
-		s += " if " + Print(guard)
-	}
-	return s
-}
-
-// formatRule renders a rewrite rule in the rules-file syntax (guard may be
-// nil); statements and loaded rules print through it alike.
+// formatRule renders a rewrite rule, or a reject when rhs is nil, in the
+// rules-file syntax (guard may be nil); statements and loaded rules print
+// through it alike.
 func formatRule(lhs, rhs, guard Expr) string {
-	s := "rule " + Print(lhs) + " -> " + Print(rhs)
+	s := "reject " + Print(lhs)
+	if rhs != nil {
+		s = "rule " + Print(lhs) + " -> " + Print(rhs)
+	}
 	if guard != nil {
 		s += " if " + Print(guard)
 	}

@@ -41,16 +41,11 @@ type Rule struct {
 
 // String renders the rule in the rules-file syntax.
 func (r *Rule) String() string {
-	if r.Rhs == nil {
-		if r.Guard != nil {
-			return formatReject(r.Lhs, r.Guard)
-		}
-		return formatReject(r.Lhs, nil)
-	}
+	var guard Expr
 	if r.Guard != nil { // a nil *Call would be a non-nil Expr
-		return formatRule(r.Lhs, r.Rhs, r.Guard)
+		guard = r.Guard
 	}
-	return formatRule(r.Lhs, r.Rhs, nil)
+	return formatRule(r.Lhs, r.Rhs, guard)
 }
 
 // holds reports whether the rule's guard (if any) accepts bindings b.
