@@ -20,22 +20,8 @@ type ablation struct {
 }
 
 var ablations = map[string]ablation{
-	"pop": {[]string{"80", "100", "200"}, func(c *gp.Config, v string) (string, error) {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 2 {
-			return "", fmt.Errorf("population %q is not an integer ≥ 2", v)
-		}
-		c.Pop = n
-		return "pop " + v, nil
-	}},
-	"unary": {[]string{"2", "3", "4", "5"}, func(c *gp.Config, v string) (string, error) {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return "", fmt.Errorf("unary ops %q is not an integer ≥ 1", v)
-		}
-		c.Unary = n
-		return "unary " + v, nil
-	}},
+	"pop":   {[]string{"80", "100", "200"}, intKnob("pop", "population", 2, func(c *gp.Config, n int) { c.Pop = n })},
+	"unary": {[]string{"2", "3", "4", "5"}, intKnob("unary", "unary ops", 1, func(c *gp.Config, n int) { c.Unary = n })},
 	"strategy": {[]string{gp.StrategyGP, gp.StrategyRandom}, func(c *gp.Config, v string) (string, error) {
 		if v != gp.StrategyGP && v != gp.StrategyRandom {
 			return "", fmt.Errorf("strategy %q is not gp or random", v)
@@ -50,22 +36,38 @@ var ablations = map[string]ablation{
 		c.NoRPS = v == "no-rps"
 		return v, nil
 	}},
-	"immigrants": {[]string{"0", "0.1", "0.25"}, func(c *gp.Config, v string) (string, error) {
-		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || p < 0 || p >= 1 {
-			return "", fmt.Errorf("immigrant share %q is not in [0, 1)", v)
+	"immigrants": {[]string{"0", "0.1", "0.25"}, shareKnob("immigrants", "immigrant share", "[0, 1)", validImmigrants,
+		func(c *gp.Config, p float64) { c.Immigrants = p })},
+	"ratio": {[]string{"0.1", "0.25", "0.5"}, shareKnob("ratio", "parent ratio", "(0, 1]", func(p float64) bool { return p > 0 && p <= 1 },
+		func(c *gp.Config, p float64) { c.Ratio = p })},
+}
+
+// validImmigrants is the range of --immigrants and of its ablation values.
+func validImmigrants(p float64) bool { return p >= 0 && p < 1 }
+
+// intKnob is an ablation value that must be an integer of at least least.
+func intKnob(kind, what string, least int, set func(*gp.Config, int)) func(*gp.Config, string) (string, error) {
+	return func(c *gp.Config, v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < least {
+			return "", fmt.Errorf("%s %q is not an integer ≥ %d", what, v, least)
 		}
-		c.Immigrants = p
-		return "immigrants " + v, nil
-	}},
-	"ratio": {[]string{"0.1", "0.25", "0.5"}, func(c *gp.Config, v string) (string, error) {
+		set(c, n)
+		return kind + " " + v, nil
+	}
+}
+
+// shareKnob is an ablation value that must be a number valid accepts
+// (interval names the range in the error).
+func shareKnob(kind, what, interval string, valid func(float64) bool, set func(*gp.Config, float64)) func(*gp.Config, string) (string, error) {
+	return func(c *gp.Config, v string) (string, error) {
 		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || p <= 0 || p > 1 {
-			return "", fmt.Errorf("parent ratio %q is not in (0, 1]", v)
+		if err != nil || !valid(p) {
+			return "", fmt.Errorf("%s %q is not in %s", what, v, interval)
 		}
-		c.Ratio = p
-		return "ratio " + v, nil
-	}},
+		set(c, p)
+		return kind + " " + v, nil
+	}
 }
 
 // ablationKinds lists the kinds for messages, in a fixed order.

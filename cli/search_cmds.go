@@ -194,7 +194,7 @@ func runSearch(env *Env, args []string) error {
 	if o.cfg.Fitness != gp.FitnessRho && o.cfg.Fitness != gp.FitnessWithin {
 		return usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
 	}
-	if o.cfg.Immigrants < 0 || o.cfg.Immigrants >= 1 {
+	if !validImmigrants(o.cfg.Immigrants) {
 		return usagef("--immigrants wants a share in [0, 1), got %v", o.cfg.Immigrants)
 	}
 	if o.ablation != "" {
