@@ -141,8 +141,7 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		improv      int // improvements of the best after the initial population
 	}
 	cells := make([][]cell, len(settings))
-	var histories [][]gp.GenStats
-	var labels []string
+	histories := make([][][]gp.GenStats, len(settings)) // setting, seed
 	for si, s := range settings {
 		for k := 0; k < seeds; k++ {
 			cfg := s.cfg
@@ -171,10 +170,7 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 				}
 			}
 			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv})
-			if k == 0 {
-				histories = append(histories, res.History)
-				labels = append(labels, s.name)
-			}
+			histories[si] = append(histories[si], res.History)
 			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, best.Rho, full[0].Rho, best.Text)
 		}
 	}
@@ -189,17 +185,67 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 			a, b, e, tb = append(a, c.sample), append(b, c.all), append(e, float64(c.evals)), append(tb, float64(c.toBest))
 			improv += float64(c.improv)
 		}
-		perImprov := math.NaN()
+		// No improvement after the initial population in any seed: the
+		// ratio is undefined, not a number to compare.
+		perImprov := "none"
 		if improv > 0 {
-			perImprov = mean(e) * float64(len(e)) / improv
+			perImprov = fmt.Sprintf("%.1f", mean(e)*float64(len(e))/improv)
 		}
-		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12.1f  %-14s  %s\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
+		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12s  %-14s  %s\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
 			winsSample[si].String(seeds), winsAll[si].String(seeds))
 	}
 	if o.plot != "" {
-		return plotHistory(o.plot, labels, histories, fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed))
+		labels := make([]string, len(settings))
+		curves := make([][]gp.GenStats, len(settings))
+		for si, s := range settings {
+			labels[si], curves[si] = s.name, meanHistory(histories[si])
+		}
+		title := fmt.Sprintf("ablation %s on %s (mean best ρ over seeds %d–%d)", o.ablation, bs.b.Name, o.seed, o.seed+int64(seeds)-1)
+		if seeds == 1 {
+			title = fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed)
+		}
+		return plotHistory(o.plot, labels, curves, title)
 	}
 	return nil
+}
+
+// meanHistory averages best and median ρ per generation over the seeds'
+// runs, so an ablation's curves show the settings, not one seed's luck. A
+// run that stopped early (patience, time limit) keeps its last values for
+// the later generations: its best so far no longer changes.
+func meanHistory(runs [][]gp.GenStats) []gp.GenStats {
+	gens := 0
+	for _, h := range runs {
+		if len(h) > 0 {
+			gens = max(gens, h[len(h)-1].Gen+1)
+		}
+	}
+	out := make([]gp.GenStats, gens)
+	for g := range out {
+		out[g].Gen = g
+		n := 0
+		for _, h := range runs {
+			if len(h) == 0 {
+				continue
+			}
+			// History holds one entry per generation from 0; find the
+			// last one at or before g.
+			i := sort.Search(len(h), func(i int) bool { return h[i].Gen > g }) - 1
+			if i < 0 {
+				continue
+			}
+			out[g].Best += h[i].Best
+			out[g].Median += h[i].Median
+			out[g].Evals += h[i].Evals
+			n++
+		}
+		if n > 0 {
+			out[g].Best /= float64(n)
+			out[g].Median /= float64(n)
+			out[g].Evals /= n
+		}
+	}
+	return out
 }
 
 // tally is one setting's record over the seeds: seeds where it alone

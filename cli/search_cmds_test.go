@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -243,5 +244,32 @@ func TestCountWins(t *testing.T) {
 		if s := got[i].String(3); s != w {
 			t.Errorf("setting %d: %s, want %s", i, s, w)
 		}
+	}
+}
+
+func TestMeanHistory(t *testing.T) {
+	// Two seeds; the second stopped after generation 1 (patience), so its
+	// best so far carries into generation 2.
+	runs := [][]gp.GenStats{
+		{{Gen: 0, Best: 0.5, Median: 0.1, Evals: 10}, {Gen: 1, Best: 0.6, Median: 0.2, Evals: 12}, {Gen: 2, Best: 0.8, Median: 0.3, Evals: 14}},
+		{{Gen: 0, Best: 0.7, Median: 0.3, Evals: 20}, {Gen: 1, Best: 0.9, Median: 0.4, Evals: 22}},
+	}
+	want := []gp.GenStats{
+		{Gen: 0, Best: 0.6, Median: 0.2, Evals: 15},
+		{Gen: 1, Best: 0.75, Median: 0.3, Evals: 17},
+		{Gen: 2, Best: 0.85, Median: 0.35, Evals: 18},
+	}
+	got := meanHistory(runs)
+	if len(got) != len(want) {
+		t.Fatalf("%d generations, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Gen != w.Gen || g.Evals != w.Evals || math.Abs(g.Best-w.Best) > 1e-12 || math.Abs(g.Median-w.Median) > 1e-12 {
+			t.Errorf("generation %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if got := meanHistory(nil); len(got) != 0 {
+		t.Errorf("no runs: %v", got)
 	}
 }
