@@ -72,12 +72,17 @@ type captureFunc func(ctx context.Context, a bench.Arch, channels []string) (int
 // capture function for a benchmark (and a description of its settings).
 var captureProvider func(bs *benchSession) (captureFunc, string, error)
 
+// benchUsage is the help of every --bench flag: the published names, the
+// embedded one, and a directory that lpz bench build wrote.
+var benchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + bench.NanoName +
+	" (embedded) | DIR (from lpz bench build); default: " + bench.NanoName + " when --data holds no benchmark"
+
 func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 	if name == "" && !bench.HasData(bench.DataDir(dataFlag)) {
 		name = bench.NanoName // fresh machine: the embedded benchmark
 	}
 	if name == "" {
-		return nil, usagef("--bench NAME is required (one of %s)", strings.Join(bench.Names, ", "))
+		return nil, usagef("--bench NAME is required (one of %s, %s, or a directory from lpz bench build)", strings.Join(bench.Names, ", "), bench.NanoName)
 	}
 	mode, err := bench.ParseFlexiMode(fidelity)
 	if err != nil {
@@ -268,7 +273,7 @@ func parseArchs(s string) (int, error) {
 
 func runRank(env *Env, args []string) error {
 	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
-	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	benchName := fs.String("bench", "", benchUsage)
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	archs := fs.String("archs", "all", "all, or N to rank a seeded sample of N architectures")
 	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")

@@ -446,7 +446,7 @@ func entryInputs(e *cache.Entry) interp.Inputs {
 
 func runCapture(env *Env, args []string) error {
 	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
-	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	benchName := fs.String("bench", "", benchUsage)
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	archs := fs.String("archs", "all", "all, or a seeded sample of N")
 	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")

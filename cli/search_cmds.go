@@ -145,7 +145,7 @@ func runSearch(env *Env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	o := &searchOpts{stderr: env.Stderr}
 	d := gp.DefaultConfig()
-	fs.StringVar(&o.bench, "bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	fs.StringVar(&o.bench, "bench", "", benchUsage)
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")

@@ -94,7 +94,7 @@ type tableReport struct {
 
 func runTable(env *Env, args []string) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
-	benchName := fs.String("bench", "", "benchmark: "+strings.Join(bench.Names, " | "))
+	benchName := fs.String("bench", "", benchUsage)
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	archs := fs.String("archs", "all", "all, or N to use a seeded sample of N architectures")
 	seed := fs.Int64("seed", 42, "seed of the architecture sample")
