@@ -540,21 +540,27 @@ func showArch(env *Env, bs *benchSession, a bench.Arch) error {
 }
 
 // progress is a one-line progress bar on stderr with rate and ETA, shown
-// only when the work is slow enough to need one.
+// only when the work is slow enough to need one. On a terminal it redraws in
+// place; when stderr is a file (a job under nohup) it writes a plain line
+// every logEvery, as the search's progress does, so a long capture's log
+// shows where it is, and a last line if it wrote any.
 type progress struct {
 	w       *os.File
 	label   string
 	total   int
 	enabled bool
+	tty     bool
 	start   nowFunc
-	last    float64 // elapsed seconds at the last redraw
+	last    float64 // elapsed seconds at the last redraw or line
+	logged  bool    // a plain line was written
 }
 
 type nowFunc func() float64
 
 func newProgress(w any, label string, total int, enabled bool) *progress {
 	f, _ := w.(*os.File)
-	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil && isTerminal(f)}
+	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil}
+	p.tty = p.enabled && isTerminal(f)
 	p.start = elapsedSince()
 	return p
 }
@@ -564,7 +570,12 @@ func (p *progress) update(done int) {
 		return
 	}
 	el := p.start()
-	if done < p.total && el-p.last < 0.2 {
+	every := 0.2
+	if !p.tty {
+		every = logEvery.Seconds()
+	}
+	final := done >= p.total && (p.tty || p.logged)
+	if !final && el-p.last < every {
 		return
 	}
 	p.last = el
@@ -572,11 +583,16 @@ func (p *progress) update(done int) {
 	if done > 0 {
 		eta = el / float64(done) * float64(p.total-done)
 	}
-	fmt.Fprintf(p.w, "\r%s %d/%d  %.1fs elapsed  ETA %.0fs   ", p.label, done, p.total, el, eta)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s %d/%d  %.1fs elapsed  ETA %.0fs   ", p.label, done, p.total, el, eta)
+		return
+	}
+	fmt.Fprintf(p.w, "%s %d/%d  %.0fs elapsed  ETA %.0fs\n", p.label, done, p.total, el, eta)
+	p.logged = true
 }
 
 func (p *progress) finish() {
-	if p.enabled {
+	if p.tty {
 		fmt.Fprintln(p.w)
 	}
 }

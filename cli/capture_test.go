@@ -64,3 +64,35 @@ func TestCaptureFlagErrors(t *testing.T) {
 		t.Fatalf("%d %s", code, errs)
 	}
 }
+
+// A bar on a file (a job under nohup) logs a plain line per logEvery and a
+// last one; a short job logs nothing.
+func TestProgressLogsToFile(t *testing.T) {
+	run := func(times []float64) string {
+		f, err := os.Create(filepath.Join(t.TempDir(), "err"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		bar := newProgress(f, "capture", len(times), true)
+		i := 0
+		bar.start = func() float64 { return times[i] }
+		for i = range times {
+			bar.update(i + 1)
+		}
+		bar.finish()
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := run([]float64{1, 2, 3}); got != "" {
+		t.Errorf("short job logged %q", got)
+	}
+	got := run([]float64{10, 31, 45, 62, 70})
+	want := "capture 2/5  31s elapsed  ETA 46s\ncapture 4/5  62s elapsed  ETA 16s\ncapture 5/5  70s elapsed  ETA 0s\n"
+	if got != want {
+		t.Errorf("logged\n%q\nwant\n%q", got, want)
+	}
+}
