@@ -477,3 +477,20 @@ func TestReadScoresColumn(t *testing.T) {
 		}
 	}
 }
+
+// An unknown --bench value names everything LoadAny accepts, not only the
+// published benchmarks.
+func TestLoadAnyUnknownNamesEveryKind(t *testing.T) {
+	_, err := LoadAny("gpt2-wt10", t.TempDir())
+	if err == nil {
+		t.Fatal("unknown benchmark loaded")
+	}
+	for _, want := range append(slices.Clone(Names), NanoName, "lpz bench build", `"gpt2-wt10"`) {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	if b, err := LoadAny(NanoName, t.TempDir()); err != nil || b.Name != NanoName {
+		t.Errorf("nano: %v", err)
+	}
+}
