@@ -285,7 +285,11 @@ func runSearch(env *Env, args []string) error {
 		if w := rep.Winner; w.fullScores != nil {
 			png := strings.TrimSuffix(o.plot, ".png") + "-winner.png"
 			s, t := validPairs(w.fullScores, w.fullTruth)
-			if err := rank.ScatterPlotLabeled(png, s, t, w.Formula+" on "+bs.b.Name, "proxy", bs.b.TruthName); err != nil {
+			title := w.Formula + " on " + bs.b.Name
+			if w.All != nil {
+				title += fmt.Sprintf(" (all %d: ρ %.4f, τ %.4f)", w.All.N, w.All.Rho, w.All.Tau)
+			}
+			if err := rank.ScatterPlotLabeled(png, s, t, title, "proxy", bs.b.TruthName); err != nil {
 				return err
 			}
 		}
