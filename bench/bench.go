@@ -156,7 +156,7 @@ func Load(name, dataDir string) (*Benchmark, error) {
 	case "gpt2-wt103":
 		b, err = loadGPT2(filepath.Join(dataDir, "gpt2-wt103"))
 	default:
-		return nil, fmt.Errorf("bench: unknown benchmark %q (known: %v)", name, Names)
+		return nil, fmt.Errorf("bench: unknown benchmark %q (known: %s)", name, Known)
 	}
 	if err != nil {
 		return nil, err

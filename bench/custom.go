@@ -6,8 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 )
 
@@ -251,8 +249,6 @@ func LoadAny(name, dataDir string) (*Benchmark, error) {
 		return LoadDir(name)
 	case name == NanoName:
 		return Nano()
-	case !slices.Contains(Names, name):
-		return nil, fmt.Errorf("bench: unknown benchmark %q (known: %s, %s, or a directory from lpz bench build)", name, strings.Join(Names, ", "), NanoName)
 	}
 	return Load(name, dataDir)
 }

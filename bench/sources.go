@@ -1,5 +1,7 @@
 package bench
 
+import "strings"
+
 // Where the benchmark data comes from. The same text is in SOURCES.md; the
 // project README can quote either. Load errors end with the matching hint so
 // that a user on any machine knows what to fetch and where to put it.
@@ -36,3 +38,7 @@ const GPT2SourceHint = "get the directory " + GPT2Path + " from " + GPT2Repo +
 
 // Names lists the benchmarks Load knows, in a stable order.
 var Names = []string{"flexibert", "gpt2-wt103"}
+
+// Known names every --bench value LoadAny accepts, for messages: a user who
+// mistypes a name is usually looking for one of these.
+var Known = strings.Join(Names, ", ") + ", " + NanoName + ", or a directory from lpz bench build"

@@ -82,7 +82,7 @@ func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 		name = bench.NanoName // fresh machine: the embedded benchmark
 	}
 	if name == "" {
-		return nil, usagef("--bench NAME is required (one of %s, %s, or a directory from lpz bench build)", strings.Join(bench.Names, ", "), bench.NanoName)
+		return nil, usagef("--bench NAME is required (one of %s)", bench.Known)
 	}
 	mode, err := bench.ParseFlexiMode(fidelity)
 	if err != nil {
