@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -485,9 +487,13 @@ func truthRange(b *bench.Benchmark) (lo, hi float64) {
 func showBench(env *Env, bs *benchSession) {
 	b := bs.b
 	lo, hi := truthRange(b)
+	order := "higher is better"
+	if !b.HigherIsBetter {
+		order = "lower is better"
+	}
 	fmt.Fprintf(env.Stdout, "%s: %d architectures, family %s\n", b.Name, len(b.Archs), b.Family)
-	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (higher is better: %v)\n", b.TruthName, lo, hi, b.HigherIsBetter)
-	fmt.Fprintf(env.Stdout, "data: %s\nsource: %+v\n", bs.data, b.Source)
+	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (%s)\n", b.TruthName, lo, hi, order)
+	showSource(env.Stdout, b)
 	strata := map[string]int{}
 	for _, s := range bench.Strata(b) {
 		strata[s]++
@@ -504,6 +510,43 @@ func showBench(env *Env, bs *benchSession) {
 	fmt.Fprintln(env.Stdout)
 	ids := b.IDs()
 	fmt.Fprintf(env.Stdout, "ids: %s … %s\n", strings.Join(ids[:min(5, len(ids))], " "), ids[len(ids)-1])
+}
+
+// showSource prints where b's data came from as labelled lines, and the
+// directory it was read from only when it was read from one.
+func showSource(w io.Writer, b *bench.Benchmark) {
+	src := b.Source
+	fmt.Fprintln(w, "source:")
+	line := func(label, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-9s %s\n", label, v)
+		}
+	}
+	if cb, ok := bench.CustomInfo(b); ok {
+		built := "lpz bench build, space " + cb.Space.Name
+		if cb.N > 0 {
+			built += fmt.Sprintf(", %d architectures drawn with seed %d", cb.N, cb.Seed)
+		}
+		line("built by", built)
+		line("created", cb.Created)
+		line("backend", cb.Backend)
+		line("code", cb.CodeVersion)
+	} else {
+		line("upstream", src.Repo)
+		line("branch", src.Branch)
+		line("commit", src.Commit)
+		line("path", src.Path)
+	}
+	line("licence", src.Licence)
+	data, embedded := strings.CutPrefix(src.Dir, "embedded:")
+	switch {
+	case embedded:
+		fmt.Fprintf(w, "data: embedded (%s)\n", data)
+	case filepath.Base(data) == "benchmark.json":
+		fmt.Fprintf(w, "data: %s\n", filepath.Dir(data))
+	default:
+		fmt.Fprintf(w, "data: %s\n", data)
+	}
 }
 
 func showArch(env *Env, bs *benchSession, a bench.Arch) error {
