@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"slices"
 
 	"lpz/lang"
 	"lpz/tensor"
@@ -51,7 +52,7 @@ func (ev *evaluator) binary(n *node, a, b Value) (Value, error) {
 		}
 	}
 	if !a.Type.IsList() && !b.Type.IsList() {
-		t, err := broadcastOp(f, entryOf(a, 0), entryOf(b, 0))
+		t, err := broadcastOp(f, entryOf(a, 0), entryOf(b, 0), ev.maxElems)
 		if err != nil {
 			return Value{}, ev.fail(n, "%v", err)
 		}
@@ -71,7 +72,7 @@ func (ev *evaluator) binary(n *node, a, b Value) (Value, error) {
 		total += totalElems(b.Tensors)
 	}
 	err := ev.parallel(entries, total, func(i int) {
-		out[i], errs[i] = broadcastOp(f, entryOf(a, i), entryOf(b, i))
+		out[i], errs[i] = broadcastOp(f, entryOf(a, i), entryOf(b, i), ev.maxElems)
 	})
 	if err != nil {
 		return Value{}, err
@@ -124,7 +125,7 @@ func entryOf(v Value, i int) operand {
 	return operand{t: v.Tensors[i]}
 }
 
-func broadcastOp(f func(a, b float64) float64, a, b operand) (*tensor.Tensor, error) {
+func broadcastOp(f func(a, b float64) float64, a, b operand, maxElems int) (*tensor.Tensor, error) {
 	switch {
 	case a.t == nil:
 		out := &tensor.Tensor{Shape: b.t.Shape, Data: make([]float32, len(b.t.Data))}
@@ -149,7 +150,7 @@ func broadcastOp(f func(a, b float64) float64, a, b operand) (*tensor.Tensor, er
 		}
 		return out, nil
 	}
-	return broadcastGeneral(f, a.t, b.t)
+	return broadcastGeneral(f, a.t, b.t, maxElems)
 }
 
 func sameShape(a, b []int) bool {
@@ -165,8 +166,10 @@ func sameShape(a, b []int) bool {
 }
 
 // broadcastGeneral implements numpy broadcasting: shapes align on the right
-// and a dimension of 1 stretches.
-func broadcastGeneral(f func(a, b float64) float64, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+// and a dimension of 1 stretches (to 0 as well: [0,3] with [1,3] is [0,3]).
+// A result over maxElems elements and larger than both operands is an
+// error (see Host.MaxElems).
+func broadcastGeneral(f func(a, b float64) float64, a, b *tensor.Tensor, maxElems int) (*tensor.Tensor, error) {
 	rank := max(len(a.Shape), len(b.Shape))
 	shape := make([]int, rank)
 	as, bs := padShape(a.Shape, rank), padShape(b.Shape, rank)
@@ -181,6 +184,9 @@ func broadcastGeneral(f func(a, b float64) float64, a, b *tensor.Tensor) (*tenso
 		default:
 			return nil, fmt.Errorf("shapes %s and %s do not broadcast", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape))
 		}
+	}
+	if !fits(shape, max(maxElems, len(a.Data), len(b.Data))) {
+		return nil, fmt.Errorf("shapes %s and %s broadcast to %s, over the limit of %d elements per result", tensor.ShapeString(a.Shape), tensor.ShapeString(b.Shape), tensor.ShapeString(shape), maxElems)
 	}
 	astr, bstr := strides(as), strides(bs)
 	for i := range shape {
@@ -228,4 +234,20 @@ func strides(shape []int) []int {
 		acc *= shape[i]
 	}
 	return st
+}
+
+// fits reports whether a tensor of this shape has at most limit elements,
+// without overflowing on the way.
+func fits(shape []int, limit int) bool {
+	if slices.Contains(shape, 0) {
+		return true
+	}
+	n := 1
+	for _, d := range shape {
+		if n > limit/d {
+			return false
+		}
+		n *= d
+	}
+	return true
 }

@@ -18,19 +18,38 @@ type Host struct {
 	// Workers bounds the goroutines used for the entries of one list;
 	// 0 means GOMAXPROCS.
 	Workers int
+	// MaxElems bounds the elements of a tensor that an op creates larger
+	// than its operands (a broadcast of [n,1] with [1,m], the [B,B] Gram
+	// matrix of many rows); 0 means DefaultMaxElems. A larger result is a
+	// runtime error at that op instead of an allocation that exhausts
+	// memory: gram(W) over a [50257,768] embedding would need 10 GB.
+	MaxElems int
 }
+
+// DefaultMaxElems is Host.MaxElems when unset: 2²⁷ float32 elements
+// (512 MiB; a pairwise op holds a float64 copy besides, 1 GiB). Every
+// result no larger than an operand is allowed whatever the limit.
+const DefaultMaxElems = 1 << 27
 
 // Name implements Engine.
 func (Host) Name() string { return "host" }
 
 // Eval implements Engine. A scalar result that is NaN or ±Inf is returned
 // together with a *NonFiniteError.
-func (h Host) Eval(ctx context.Context, p *Program, in Inputs) (Value, error) {
-	ev := &evaluator{ctx: ctx, in: in, workers: h.Workers}
+func (h Host) Eval(ctx context.Context, p *Program, in Inputs) (v Value, err error) {
+	ev := &evaluator{ctx: ctx, in: in, workers: h.Workers, maxElems: h.MaxElems, at: p.root}
 	if ev.workers <= 0 {
 		ev.workers = runtime.GOMAXPROCS(0)
 	}
-	v, err := ev.eval(p.root)
+	if ev.maxElems <= 0 {
+		ev.maxElems = DefaultMaxElems
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = Value{}, &InternalError{Pos: ev.at.pos, Expr: ev.at.text, Panic: fmt.Sprint(r)}
+		}
+	}()
+	v, err = ev.eval(p.root)
 	if err != nil {
 		return Value{}, err
 	}
@@ -41,9 +60,11 @@ func (h Host) Eval(ctx context.Context, p *Program, in Inputs) (Value, error) {
 }
 
 type evaluator struct {
-	ctx     context.Context
-	in      Inputs
-	workers int
+	ctx      context.Context
+	in       Inputs
+	workers  int
+	maxElems int
+	at       *node // the op being applied, named if a kernel panics
 }
 
 func (ev *evaluator) fail(n *node, format string, args ...any) error {
@@ -77,6 +98,7 @@ func (ev *evaluator) eval(n *node) (Value, error) {
 		}
 		args[i] = v
 	}
+	ev.at = n
 	switch n.op.Class {
 	case stdlib.Elementwise:
 		return ev.elementwise(n, args[0])
@@ -122,10 +144,21 @@ func (ev *evaluator) parallel(n int, elems int, f func(i int)) error {
 	}
 	var wg sync.WaitGroup
 	next := make(chan int)
+	var panicked sync.Once
+	var panicValue any
 	for w := 0; w < min(ev.workers, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic must not end the process from a worker: hand it to
+			// Eval's recover, which names the op.
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.Do(func() { panicValue = r })
+					for range next {
+					}
+				}
+			}()
 			for i := range next {
 				f(i)
 			}
@@ -140,6 +173,9 @@ func (ev *evaluator) parallel(n int, elems int, f func(i int)) error {
 	}
 	close(next)
 	wg.Wait()
+	if panicValue != nil {
+		panic(panicValue)
+	}
 	return err
 }
 
@@ -256,10 +292,13 @@ func (ev *evaluator) constArg(n *node) error {
 func (ev *evaluator) pairwise(n *node, x Value) (Value, error) {
 	op := n.op
 	pair := func(t *tensor.Tensor) (*tensor.Tensor, error) {
-		if len(t.Shape) == 0 || t.Shape[0] == 0 {
-			return nil, fmt.Errorf("%s needs a batch axis, got shape %s", op.Name, tensor.ShapeString(t.Shape))
+		if len(t.Shape) == 0 {
+			return nil, fmt.Errorf("%s needs a batch axis, got a tensor of rank 0", op.Name)
 		}
 		b := t.Shape[0]
+		if b > max(ev.maxElems, len(t.Data))/max(b, 1) {
+			return nil, fmt.Errorf("%s of shape %s would be a [%d,%d] tensor, over the limit of %d elements per result", op.Name, tensor.ShapeString(t.Shape), b, b, ev.maxElems)
+		}
 		k := op.Pair(t.Data, b)
 		out := tensor.New(b, b)
 		for i, v := range k {
@@ -405,4 +444,17 @@ func eachEntry[T any](ev *evaluator, n *node, x Value, f func(*tensor.Tensor) (T
 		}
 	}
 	return out, nil
+}
+
+// InternalError is a kernel's panic caught by the host engine: a bug in
+// lpz, reported at the op that was being applied instead of ending the
+// process (and a REPL session with it).
+type InternalError struct {
+	Pos   lang.Pos
+	Expr  string
+	Panic string
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("%s: internal error: %s (in %s); this is a bug in lpz, please report it", e.Pos, e.Panic, e.Expr)
 }

@@ -12,6 +12,9 @@ import (
 
 // gram is K = X Xᵀ for x viewed as [rows, len(x)/rows].
 func gram(x []float32, rows int) []float64 {
+	if rows == 0 {
+		return nil
+	}
 	cols := len(x) / rows
 	k := make([]float64, rows*rows)
 	for i := 0; i < rows; i++ {
@@ -71,9 +74,10 @@ func finite32(x []float32) bool {
 // logDet is ln|det M|, 0 for a singular M (the protected convention of
 // abslog: ln|x| with 0 at x = 0) and for a non-square M (it has no
 // determinant; the reference code's NaN → 0 for EZNAS), NaN when M holds
-// NaN or ±Inf.
+// NaN or ±Inf. The 0×0 matrix has det 1 (the empty product), so ln 1 = 0;
+// gonum refuses empty matrices, so it never sees one.
 func logDet(x []float32, rows, cols int) (float64, error) {
-	if rows != cols {
+	if rows != cols || rows == 0 {
 		return 0, nil
 	}
 	if !finite32(x) {
@@ -89,8 +93,12 @@ func logDet(x []float32, rows, cols int) (float64, error) {
 }
 
 // nuclearNorm is the sum of the singular values, NaN when M holds NaN or
-// ±Inf.
+// ±Inf. A matrix with no rows or no columns has no singular values: the
+// empty sum, 0 (gonum refuses empty matrices, so it never sees one).
 func nuclearNorm(x []float32, rows, cols int) (float64, error) {
+	if rows == 0 || cols == 0 {
+		return 0, nil
+	}
 	if !finite32(x) {
 		return math.NaN(), nil
 	}
@@ -106,20 +114,18 @@ func nuclearNorm(x []float32, rows, cols int) (float64, error) {
 }
 
 // MatrixShape is how a matrix operator views a tensor of the given shape:
-// rank 2 as is, rank > 2 as [first, rest], rank 1 as [1, n], rank 0 as [1, 1].
+// rank 2 as is, rank > 2 as [first, rest], rank 1 as [1, n], rank 0 as
+// [1, 1]. An empty dimension stays in place: [0, 3] is 0×3, [3, 0, 2] 3×0.
 func MatrixShape(shape []int) (rows, cols int) {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
 	switch len(shape) {
 	case 0:
 		return 1, 1
 	case 1:
-		return 1, n
+		return 1, shape[0]
 	}
-	if shape[0] == 0 {
-		return 0, 0
+	cols = 1
+	for _, d := range shape[1:] {
+		cols *= d
 	}
-	return shape[0], n / shape[0]
+	return shape[0], cols
 }

@@ -29,7 +29,7 @@ func TestMatrixShape(t *testing.T) {
 	for _, c := range []struct {
 		shape      []int
 		rows, cols int
-	}{{nil, 1, 1}, {[]int{5}, 1, 5}, {[]int{2, 3}, 2, 3}, {[]int{2, 3, 4}, 2, 12}, {[]int{0, 3}, 0, 0}} {
+	}{{nil, 1, 1}, {[]int{5}, 1, 5}, {[]int{2, 3}, 2, 3}, {[]int{2, 3, 4}, 2, 12}, {[]int{0, 3}, 0, 3}, {[]int{3, 0, 2}, 3, 0}, {[]int{0}, 1, 0}} {
 		if r, k := MatrixShape(c.shape); r != c.rows || k != c.cols {
 			t.Errorf("MatrixShape(%v) = %d×%d, want %d×%d", c.shape, r, k, c.rows, c.cols)
 		}

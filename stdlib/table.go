@@ -48,18 +48,18 @@ var Default = NewTable(withSigns(withNoSearch(withLatex([]*Op{
 		}),
 
 	// Reductions.
-	reduction("fro", []string{"norm_fro", "frobenius_norm"}, "Frobenius norm of each entry", "√(Σ x²)", 1, sumSqRoot[float32], sumSqRoot[float64]),
-	reduction("nsum", []string{"norm_sum", "element_wise_normalized_sum"}, "sum divided by the number of elements", "Σ x / numel", 1, mean[float32], mean[float64]),
-	reduction("l1", []string{"norm_l1", "l1_norm"}, "mean absolute value (L1 norm / numel, as the reference defines it)", "Σ |x| / numel", 1, meanAbs[float32], meanAbs[float64]),
-	reduction("avg", []string{"average", "mean", "to_mean_scalar"}, "mean", "Σ x / numel", 1, mean[float32], mean[float64]),
+	reduction("fro", []string{"norm_fro", "frobenius_norm"}, "Frobenius norm of each entry", "√(Σ x²); 0 for no elements", 1, sumSqRoot[float32], sumSqRoot[float64]),
+	reduction("nsum", []string{"norm_sum", "element_wise_normalized_sum"}, "sum divided by the number of elements", "Σ x / numel; 0 for no elements", 1, mean[float32], mean[float64]),
+	reduction("l1", []string{"norm_l1", "l1_norm"}, "mean absolute value (L1 norm / numel, as the reference defines it)", "Σ |x| / numel; 0 for no elements", 1, meanAbs[float32], meanAbs[float64]),
+	reduction("avg", []string{"average", "mean", "to_mean_scalar"}, "mean", "Σ x / numel; 0 for no elements (an empty entry is not an invalid score)", 1, mean[float32], mean[float64]),
 	reduction("std", []string{"to_std_scalar"}, "sample standard deviation", "√(Σ (x − mean)² / (numel − 1)); 0 when numel < 2", 1, sampleStd[float32], sampleStd[float64]),
 	reduction("max", []string{"maximum", "to_max_scalar"}, "largest element", "max x (NaN if any element is NaN; −Inf for no elements)", 1, maxOf[float32], maxOf[float64]),
 	reduction("min", []string{"minimum", "to_min_scalar"}, "smallest element", "min x (NaN if any element is NaN; +Inf for no elements)", 1, minOf[float32], minOf[float64]),
 
 	// Normalisations (over all elements of an entry; across modules for list<scalar>).
-	normalization("softmax", nil, "softmax over all elements", "eˣ⁻ᵐᵃˣ / Σ eˣ⁻ᵐᵃˣ", 2, softmax32, softmax[float64]),
-	normalization("logsoftmax", []string{"log_softmax"}, "log-softmax over all elements", "x − max − ln Σ eˣ⁻ᵐᵃˣ", 2, logSoftmax32, logSoftmax[float64]),
-	normalization("minmax", []string{"min_max_normalize"}, "min-max normalisation to [0, 1]", "(x − min) / (max − min + 1e-9)", 1, minMax32, minMax[float64]),
+	normalization("softmax", nil, "softmax over all elements", "eˣ⁻ᵐᵃˣ / Σ eˣ⁻ᵐᵃˣ; NaN throughout if an element is NaN or +Inf or all are −Inf; empty stays empty", 2, softmax32, softmax[float64]),
+	normalization("logsoftmax", []string{"log_softmax"}, "log-softmax over all elements", "x − max − ln Σ eˣ⁻ᵐᵃˣ; NaN throughout if an element is NaN or +Inf or all are −Inf; empty stays empty", 2, logSoftmax32, logSoftmax[float64]),
+	normalization("minmax", []string{"min_max_normalize"}, "min-max normalisation to [0, 1]", "(x − min) / (max − min + 1e-9); NaN throughout if an element is NaN; empty stays empty", 1, minMax32, minMax[float64]),
 
 	// Binary.
 	binary("add", "addition (also written a + b)", "a + b", func(a, b float64) float64 { return a + b }),
@@ -70,18 +70,18 @@ var Default = NewTable(withSigns(withNoSearch(withLatex([]*Op{
 	// Pairwise over the batch (first) axis: rows are the entry's samples.
 	{Name: "gram", Aliases: []string{"gram_matrix"}, Class: Pairwise, Arity: 1, Cost: 2,
 		Doc: "Gram matrix over the batch axis: [B, ...] → [B, B], each sample flattened to a row",
-		Def: "K[i,j] = Σₖ x[i,k] · x[j,k] with x viewed as [B, numel/B] (float64 accumulation)", Pair: gram},
+		Def: "K[i,j] = Σₖ x[i,k] · x[j,k] with x viewed as [B, numel/B] (float64 accumulation); B = 0 gives a [0, 0] result, samples with no elements a zero matrix", Pair: gram},
 	{Name: "cos", Aliases: []string{"cosine", "pairwise_cosine"}, Class: Pairwise, Arity: 1, Cost: 2,
 		Doc: "pairwise cosine similarity of the samples (not the trigonometric cosine): [B, ...] → [B, B]",
-		Def: "C[i,j] = ⟨xᵢ, xⱼ⟩ / (‖xᵢ‖ ‖xⱼ‖), xᵢ row i of x viewed as [B, numel/B]; 0 where a row is all zeros", Pair: cosine},
+		Def: "C[i,j] = ⟨xᵢ, xⱼ⟩ / (‖xᵢ‖ ‖xⱼ‖), xᵢ row i of x viewed as [B, numel/B]; 0 where a row is all zeros (or empty); B = 0 gives a [0, 0] result", Pair: cosine},
 
 	// Matrix functions (gonum on the host, float64).
 	{Name: "logdet", Aliases: []string{"slogdet", "log_det"}, Class: Matrix, Arity: 1, Cost: 3,
 		Doc: "log of the absolute determinant, protected (0 for singular or non-square matrices)",
-		Def: "ln |det M| by LU with partial pivoting; 0 when M is singular (det = 0) or not square (no determinant); NaN if M holds NaN/Inf (rank > 2 viewed as [first, rest])", Mat: logDet},
+		Def: "ln |det M| by LU with partial pivoting; 0 when M is singular (det = 0) or not square (no determinant); 0 for the 0×0 matrix (det = 1, the empty product); NaN if M holds NaN/Inf (rank > 2 viewed as [first, rest])", Mat: logDet},
 	{Name: "nuc", Aliases: []string{"nuclear_norm", "norm_nuc"}, Class: Matrix, Arity: 1, Cost: 3,
 		Doc: "nuclear norm: sum of singular values (rank > 2 viewed as [first, rest], a vector as [1, n])",
-		Def: "Σᵢ σᵢ(M), σ from the SVD of M in float64", Mat: nuclearNorm},
+		Def: "Σᵢ σᵢ(M), σ from the SVD of M in float64; 0 when M has no rows or no columns (no singular values); NaN if M holds NaN/Inf", Mat: nuclearNorm},
 
 	// Parametric elementwise: constant second argument.
 	{Name: "pow", Aliases: []string{"power"}, Class: Power, Arity: 2, Cost: 1,
@@ -92,12 +92,12 @@ var Default = NewTable(withSigns(withNoSearch(withLatex([]*Op{
 	// Reduction along one axis.
 	{Name: "amax", Aliases: []string{"max_axis"}, Class: Axis, Arity: 2, Cost: 1,
 		Doc:      "maximum along axis k (a constant integer; negative counts from the end): drops that axis",
-		Def:      "y[…] = max over i of x[…, i (at axis k), …]; NaN if a lane holds NaN; runtime error if k is not an integer axis of x",
+		Def:      "y[…] = max over i of x[…, i (at axis k), …]; NaN if a lane holds NaN; −Inf where axis k is empty; runtime error if k is not an integer axis of x",
 		Reduce32: maxOf[float32], Reduce64: maxOf[float64]},
 
 	// Aggregation.
 	{Name: "sum", Aliases: []string{"to_sum_scalar"}, Class: Aggregation, Arity: 1, Cost: 1,
-		Doc: "sum of all elements of all entries", Def: "Σ over entries Σ over elements x",
+		Doc: "sum of all elements of all entries", Def: "Σ over entries Σ over elements x; 0 for no elements or no entries",
 		Reduce32: sum[float32], Reduce64: sum[float64]},
 }))))
 
