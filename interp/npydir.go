@@ -2,9 +2,11 @@ package interp
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -21,7 +23,9 @@ var (
 // LoadInputsDir reads a directory of .npy files as interpreter inputs:
 // NAME_0.npy, NAME_1.npy, … form the list NAME (its family from the channel
 // table, or NAME itself for unknown names); NAME.npy is one tensor, or a
-// scalar when it holds a 0-d array. Indices must run 0..n-1 without gaps.
+// scalar when it holds a 0-d array. Indices must run 0..n-1 without gaps;
+// they may be zero-padded (A_07.npy), but two files may not name one entry
+// (A_0.npy and A_00.npy).
 func LoadInputsDir(dir string) (Inputs, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -43,6 +47,9 @@ func LoadInputsDir(dir string) (Inputs, error) {
 			if lists[m[1]] == nil {
 				lists[m[1]] = map[int]string{}
 			}
+			if prev, dup := lists[m[1]][idx]; dup {
+				return nil, fmt.Errorf("inputs: %s and %s are both entry %d of list %s: keep one", prev, path, idx, m[1])
+			}
 			lists[m[1]][idx] = path
 			continue
 		}
@@ -60,7 +67,8 @@ func LoadInputsDir(dir string) (Inputs, error) {
 			in[m[1]] = TensorValue(t)
 		}
 	}
-	for name, files := range lists {
+	for _, name := range slices.Sorted(maps.Keys(lists)) {
+		files := lists[name]
 		if _, clash := in[name]; clash {
 			return nil, fmt.Errorf("inputs: %s: both %s.npy and %s_0.npy… exist", dir, name, name)
 		}

@@ -102,7 +102,9 @@ func DecodeNPY(r io.Reader) (*Tensor, error) {
 }
 
 // DecodeNPYSized is DecodeNPY for a reader known to hold size bytes
-// (size < 0: unknown). Trailing bytes after the data are not read.
+// (size < 0: unknown). A .npy file holds one array, so bytes after its
+// data are an error: they mean a header that understates the data, or a
+// damaged or concatenated file, and ignoring them would load a wrong array.
 func DecodeNPYSized(r io.Reader, size int64) (*Tensor, error) {
 	br := &countReader{r: r}
 	hdr, err := readNPYHeader(br)
@@ -113,11 +115,18 @@ func DecodeNPYSized(r io.Reader, size int64) (*Tensor, error) {
 	if size >= 0 {
 		if avail := size - br.n; avail < need {
 			return nil, npyErr("truncated data: header declares %d bytes (shape %s, %s), only %d present", need, ShapeString(hdr.shape), hdr.descr, max(avail, 0))
+		} else if avail > need {
+			return nil, trailingErr(hdr, avail-need)
 		}
 	}
 	data, err := readNPYData(br, hdr, size >= 0)
 	if err != nil {
 		return nil, err
+	}
+	if size < 0 {
+		if extra, _ := io.Copy(io.Discard, br); extra > 0 {
+			return nil, trailingErr(hdr, extra)
+		}
 	}
 	if hdr.fortran && len(hdr.shape) > 1 {
 		data = fortranToC(data, hdr.shape)
@@ -347,6 +356,10 @@ func readNPYData(r io.Reader, hdr *npyHeader, known bool) ([]float32, error) {
 		out = out[:len(out)+k]
 	}
 	return out, nil
+}
+
+func trailingErr(hdr *npyHeader, extra int64) error {
+	return npyErr("trailing bytes after the data (%d of them): header declares %d bytes (shape %s, %s)", extra, int64(hdr.n)*int64(hdr.dt.size), ShapeString(hdr.shape), hdr.descr)
 }
 
 func truncErr(hdr *npyHeader, got int64) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -235,6 +236,8 @@ func TestNPYErrors(t *testing.T) {
 		{"version", append([]byte("\x93NUMPY\x04\x00"), good[8:]...), "unsupported format version 4.0"},
 		{"short header", good[:40], "truncated header"},
 		{"truncated data", good[:len(good)-5], "truncated data"},
+		{"trailing", append(append([]byte(nil), good...), 1, 2, 3), "trailing bytes after the data (3 of them): header declares 24 bytes (shape [2,3], <f4)"},
+		{"trailing after empty", rawNPY(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 2), }", make([]byte, 8)), "trailing bytes after the data (8 of them): header declares 0 bytes (shape [0,2], <f8)"},
 		{"no data", good[:128], "truncated data"},
 		{"dtype", rawNPY(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16)), "unsupported dtype '<c8'"},
 		{"object", rawNPY(1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", nil), "unsupported dtype"},
@@ -250,9 +253,10 @@ func TestNPYErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrNPY) {
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
 		}
-		// Unknown-size readers give the same class of error.
+		// Unknown-size readers give the same class of error, and the same
+		// message where they can know it.
 		_, err = DecodeNPY(struct{ *bytes.Reader }{bytes.NewReader(c.raw)})
-		if err == nil || !errors.Is(err, ErrNPY) {
+		if err == nil || !errors.Is(err, ErrNPY) || strings.HasPrefix(c.name, "trailing") && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s (stream): err = %v", c.name, err)
 		}
 	}
@@ -261,6 +265,10 @@ func TestNPYErrors(t *testing.T) {
 	os.WriteFile(p, good[:len(good)-1], 0o644)
 	if _, err := ReadNPY(p); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "truncated data") {
 		t.Errorf("ReadNPY: %v", err)
+	}
+	os.WriteFile(p, append(append([]byte(nil), good...), 0), 0o644)
+	if _, err := ReadNPY(p); err == nil || !strings.Contains(err.Error(), p+": npy: trailing bytes after the data (1 of them)") {
+		t.Errorf("ReadNPY trailing: %v", err)
 	}
 	if _, err := ReadNPY(p + ".missing"); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ReadNPY missing: %v", err)
@@ -283,6 +291,8 @@ func FuzzDecodeNPY(f *testing.F) {
 	f.Add(rawNPY(3, "{'descr': '<f2', 'fortran_order': False, 'shape': (), }", make([]byte, 2)))
 	f.Add(rawNPY(1, "{'descr': '|b1', 'fortran_order': True, 'shape': (3, 1, 2), }", make([]byte, 6)))
 	f.Add([]byte("\x93NUMPY\x01\x00"))
+	f.Add(append(bytes.Clone(buf.Bytes()), 0))
+	f.Add(rawNPY(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }", make([]byte, 4)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		t1, err1 := DecodeNPY(bytes.NewReader(b))
 		t2, err2 := DecodeNPY(struct{ *bytes.Reader }{bytes.NewReader(b)})
@@ -291,6 +301,14 @@ func FuzzDecodeNPY(f *testing.F) {
 		}
 		if err1 != nil {
 			return
+		}
+		// An accepted file is exactly header and data: one more byte is
+		// an error for either reader.
+		more := append(bytes.Clone(b), 0)
+		for _, r := range []io.Reader{bytes.NewReader(more), struct{ *bytes.Reader }{bytes.NewReader(more)}} {
+			if _, err := DecodeNPY(r); err == nil || !strings.Contains(err.Error(), "trailing bytes after the data (1 of them)") {
+				t.Fatalf("one trailing byte: %v", err)
+			}
 		}
 		if NumElements(t1.Shape) != len(t1.Data) || len(t1.Data) != len(t2.Data) {
 			t.Fatalf("shape %v with %d elements", t1.Shape, len(t1.Data))
