@@ -198,7 +198,7 @@ func TestEveryOpOnEdgeInputs(t *testing.T) {
 }
 
 // posPrefix is how Session.Exec's errors start: file:line:col.
-var posPrefix = regexp.MustCompile(`^edge:\d+:\d+: `)
+var posPrefix = regexp.MustCompile(`^[a-z]+:[1-9]\d*:[1-9]\d*: `)
 
 // TestSessionSurvivesEdgeInputs runs the same expressions as REPL lines in
 // one session: each prints a value or fails with a positioned error, and
