@@ -16,11 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-
 	"lpz/bench"
 	"lpz/corpus"
 	"lpz/gp"
@@ -815,34 +810,6 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-// plotHistory draws best and median ρ per generation of one or more runs.
-func plotHistory(path string, labels []string, runs [][]gp.GenStats, title string) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "generation"
-	p.Y.Label.Text = "Spearman ρ (sample)"
-	var lines []any
-	for k, h := range runs {
-		best := make(plotter.XYs, len(h))
-		med := make(plotter.XYs, len(h))
-		for i, g := range h {
-			best[i].X, best[i].Y = float64(g.Gen), g.Best
-			med[i].X, med[i].Y = float64(g.Gen), g.Median
-		}
-		if len(runs) == 1 {
-			lines = append(lines, labels[0], best, labels[1], med)
-		} else {
-			lines = append(lines, labels[k], best)
-		}
-	}
-	if err := plotutil.AddLines(p, lines...); err != nil {
-		return err
-	}
-	p.Legend.Top = false
-	p.Legend.Left = false
-	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }
 
 // startCPUProfile profiles until the returned stop: where a search spends
