@@ -156,6 +156,17 @@ func Size(e Expr) int {
 	return n
 }
 
+// CheckSize refuses a tree of more than MaxNodes nodes with an error at
+// its root; it stops counting there, so it is cheap on any tree.
+func CheckSize(e Expr) error {
+	n := 0
+	Walk(e, func(Expr) bool { n++; return n <= MaxNodes })
+	if n > MaxNodes {
+		return &Error{Pos: e.Position(), Msg: fmt.Sprintf("the formula has more than %d nodes (lang.MaxNodes); split it or simplify it", MaxNodes)}
+	}
+	return nil
+}
+
 // Clone deep-copies an expression.
 func Clone(e Expr) Expr {
 	switch x := e.(type) {
@@ -192,6 +203,49 @@ func Inline(e Expr, lets map[string]Expr) Expr {
 			c.Args[i] = Inline(a, lets)
 		}
 		return c
+	}
+	return Clone(e)
+}
+
+// InlineBounded is Inline for scripts from users: a chain of lets that each
+// use the one before twice doubles the tree at every step, so it refuses
+// with an error at e a result of more than MaxNodes nodes, before building
+// it.
+func InlineBounded(e Expr, lets map[string]Expr) (Expr, error) {
+	budget := MaxNodes
+	out := inlineWithin(e, lets, &budget)
+	if out == nil {
+		return nil, &Error{Pos: e.Position(), Msg: fmt.Sprintf("with its let bindings inlined the formula has more than %d nodes (lang.MaxNodes)", MaxNodes)}
+	}
+	return out, nil
+}
+
+// inlineWithin is Inline spending *budget nodes; nil when it runs out.
+func inlineWithin(e Expr, lets map[string]Expr, budget *int) Expr {
+	switch x := e.(type) {
+	case *Ref:
+		if v, ok := lets[x.Name]; ok {
+			// v is inlined already: copy it as it is, if it fits.
+			Walk(v, func(Expr) bool { *budget--; return *budget >= 0 })
+			if *budget < 0 {
+				return nil
+			}
+			return Clone(v)
+		}
+	case *Call:
+		if *budget--; *budget < 0 {
+			return nil
+		}
+		c := &Call{Op: x.Op, Pos: x.Pos, Args: make([]Expr, len(x.Args))}
+		for i, a := range x.Args {
+			if c.Args[i] = inlineWithin(a, lets, budget); c.Args[i] == nil {
+				return nil
+			}
+		}
+		return c
+	}
+	if *budget--; *budget < 0 {
+		return nil
 	}
 	return Clone(e)
 }

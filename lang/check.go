@@ -199,14 +199,7 @@ func (c *Checker) suggest(name string, env map[string]Type, inputs bool) string 
 		cands = c.Ops.OpNames()
 	}
 	sort.Strings(cands)
-	best, bestD := "", 1<<30
-	for _, k := range cands {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	limit := max(1, len(name)/2)
-	if best != "" && bestD <= limit {
+	if best, ok := Closest(name, cands); ok {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	if inputs && len(cands) == 0 {

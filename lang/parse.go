@@ -11,8 +11,14 @@ import (
 )
 
 // Parse parses a script (statements separated by newlines or ';'). On
-// failure the error is an *ErrorList with positions and carets.
+// failure the error is an *ErrorList with positions and carets. A leading
+// byte-order mark is dropped (positions count from after it); input over
+// the limits of scan.go is refused before the parser runs.
 func Parse(file, src string) (*Program, error) {
+	src = strings.TrimPrefix(src, bom)
+	if err := scan(file, src); err != nil {
+		return nil, err
+	}
 	g, err := parser.ParseString(file, src)
 	if err != nil {
 		return nil, syntaxError(file, src, err)

@@ -10,10 +10,22 @@ import (
 // parentheses that keep the tree, unary minus for neg, and calls for
 // everything else, using the op names stored in the AST (the checker stores
 // canonical short names). Parse(Print(e)) is Equal to e for every e.
-func Print(e Expr) string {
-	var b strings.Builder
-	printExpr(&b, e, 0)
-	return b.String()
+func Print(e Expr) string { return PrintSpans(e, nil) }
+
+// PrintSpans is Print that also calls span, when not nil, for every node n
+// of e with the byte range of the result that reads Print(n): the texts of
+// all subtrees at the cost of one Print (printing each subtree on its own
+// costs the size times the depth). The calls come in post-order: a call's
+// arguments, in order, just before the call itself.
+func PrintSpans(e Expr, span func(n Expr, start, end int)) string {
+	p := &printer{span: span}
+	p.expr(e, 0)
+	return p.b.String()
+}
+
+type printer struct {
+	b    strings.Builder
+	span func(n Expr, start, end int)
 }
 
 var infixSymbol = map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -52,48 +64,59 @@ func precedence(e Expr) int {
 
 func isNum(e Expr) bool { _, ok := e.(*Num); return ok }
 
-func printExpr(b *strings.Builder, e Expr, minPrec int) {
-	p := precedence(e)
-	if p < minPrec {
-		b.WriteByte('(')
-		defer b.WriteByte(')')
+// expr prints e; the text between the parentheses it may add is Print(e)
+// whatever minPrec is, which is what makes PrintSpans's ranges right.
+func (p *printer) expr(e Expr, minPrec int) {
+	prec := precedence(e)
+	if prec < minPrec {
+		p.b.WriteByte('(')
+		defer p.b.WriteByte(')')
 	}
+	start := p.b.Len()
 	switch x := e.(type) {
 	case *Num:
-		b.WriteString(FormatNumber(x.Value))
+		p.b.WriteString(FormatNumber(x.Value))
 	case *Ref:
-		b.WriteString(x.Name)
+		p.b.WriteString(x.Name)
 	case *Lit:
-		printLit(b, x.Shape, x.Data)
+		printLit(&p.b, x.Shape, x.Data)
 	case *Call:
-		switch p {
-		case precSum, precProd:
-			// Left operand binds at our level (left associativity); the right
-			// one needs strictly higher precedence to keep the tree.
-			printExpr(b, x.Args[0], p)
-			b.WriteString(" " + infixSymbol[x.Op] + " ")
-			printExpr(b, x.Args[1], p+1)
-		case precUnary:
-			var inner strings.Builder
-			printExpr(&inner, x.Args[0], precUnary)
-			s := inner.String()
-			b.WriteByte('-')
-			if strings.HasPrefix(s, "-") {
-				b.WriteString("(" + s + ")")
-			} else {
-				b.WriteString(s)
-			}
-		default:
-			b.WriteString(x.Op)
-			b.WriteByte('(')
-			for i, a := range x.Args {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				printExpr(b, a, 0)
-			}
-			b.WriteByte(')')
+		p.call(x, prec)
+	}
+	if p.span != nil {
+		p.span(e, start, p.b.Len())
+	}
+}
+
+func (p *printer) call(x *Call, prec int) {
+	switch prec {
+	case precSum, precProd:
+		// Left operand binds at our level (left associativity); the right
+		// one needs strictly higher precedence to keep the tree.
+		p.expr(x.Args[0], prec)
+		p.b.WriteString(" " + infixSymbol[x.Op] + " ")
+		p.expr(x.Args[1], prec+1)
+	case precUnary:
+		// At precUnary an operand starts with '-' exactly when it is a
+		// negation or a negative number: that one reads -(-a), not --a.
+		p.b.WriteByte('-')
+		if precedence(x.Args[0]) == precUnary {
+			p.b.WriteByte('(')
+			p.expr(x.Args[0], precUnary)
+			p.b.WriteByte(')')
+		} else {
+			p.expr(x.Args[0], precUnary)
 		}
+	default:
+		p.b.WriteString(x.Op)
+		p.b.WriteByte('(')
+		for i, a := range x.Args {
+			if i > 0 {
+				p.b.WriteString(", ")
+			}
+			p.expr(a, 0)
+		}
+		p.b.WriteByte(')')
 	}
 }
 

@@ -263,14 +263,23 @@ func (s Step) String() string {
 	return fmt.Sprintf("%s   [%s]", Print(s.Before)+" => "+Print(s.After), s.Rule)
 }
 
-// FixpointError reports a rewrite that did not settle within the step limit.
+// FixpointError reports a rewrite that did not settle within the step
+// limit, or (Nodes > 0) that grew the tree past Nodes nodes.
 type FixpointError struct {
 	Steps int
+	Nodes int
 	Expr  string
 }
 
 func (e *FixpointError) Error() string {
-	return fmt.Sprintf("rewrite did not reach a fixpoint after %d steps (a cycle in the rules?), at %s", e.Steps, e.Expr)
+	at := e.Expr
+	if len(at) > 200 {
+		at = strings.ToValidUTF8(at[:200], "") + "…"
+	}
+	if e.Nodes > 0 {
+		return fmt.Sprintf("rewriting grew the formula past %d nodes after %d steps (a rule that keeps growing it?), at %s", e.Nodes, e.Steps, at)
+	}
+	return fmt.Sprintf("rewrite did not reach a fixpoint after %d steps (a cycle in the rules?), at %s", e.Steps, at)
 }
 
 // Rewrite rewrites e to a fixpoint: children first, then the node itself,
@@ -280,39 +289,47 @@ func (e *FixpointError) Error() string {
 // is bounded by MaxSteps; going over it returns a *FixpointError with the
 // partial result.
 func (rs *RuleSet) Rewrite(e Expr) (Expr, []Step, error) {
-	limit := rs.MaxSteps
-	if limit <= 0 {
-		limit = DefaultMaxSteps
-	}
-	rw := &rewriter{rs: rs, limit: limit, trace: true}
+	rw := rs.rewriter(e, true)
 	out := rw.node(Clone(e))
-	if rw.over {
-		return out, rw.steps, &FixpointError{Steps: limit, Expr: Print(out)}
-	}
-	return out, rw.steps, nil
+	return out, rw.steps, rw.err(out)
 }
 
 // Canonical is Rewrite without the trace (the search's hot path).
 func (rs *RuleSet) Canonical(e Expr) (Expr, int, error) {
+	rw := rs.rewriter(e, false)
+	out := rw.node(Clone(e))
+	return out, rw.n, rw.err(out)
+}
+
+func (rs *RuleSet) rewriter(e Expr, trace bool) *rewriter {
 	limit := rs.MaxSteps
 	if limit <= 0 {
 		limit = DefaultMaxSteps
 	}
-	rw := &rewriter{rs: rs, limit: limit}
-	out := rw.node(Clone(e))
-	if rw.over {
-		return out, rw.n, &FixpointError{Steps: limit, Expr: Print(out)}
-	}
-	return out, rw.n, nil
+	size := Size(e)
+	// A rule such as sum(x) -> sum(x + x) doubles the tree at each step;
+	// rules that simplify seldom grow it at all.
+	return &rewriter{rs: rs, limit: limit, trace: trace, size: size, maxSize: min(MaxNodes, 4*size+1024)}
 }
 
 type rewriter struct {
-	rs    *RuleSet
-	limit int
-	n     int
-	over  bool
-	trace bool
-	steps []Step
+	rs            *RuleSet
+	limit         int
+	n             int
+	over          bool
+	trace         bool
+	steps         []Step
+	size, maxSize int
+}
+
+func (rw *rewriter) err(out Expr) error {
+	switch {
+	case rw.size > rw.maxSize:
+		return &FixpointError{Steps: rw.n, Nodes: rw.maxSize, Expr: Print(out)}
+	case rw.over:
+		return &FixpointError{Steps: rw.limit, Expr: Print(out)}
+	}
+	return nil
 }
 
 // node rewrites e in place where possible and returns the result.
@@ -337,7 +354,8 @@ func (rw *rewriter) node(e Expr) Expr {
 		if rw.trace {
 			rw.steps = append(rw.steps, Step{Rule: rule, Before: Clone(e), After: Clone(next)})
 		}
-		if rw.n >= rw.limit {
+		rw.size += Size(next) - Size(e)
+		if rw.n >= rw.limit || rw.size > rw.maxSize {
 			rw.over = true
 			return next
 		}

@@ -119,6 +119,25 @@ func TestRewriteCycleTerminates(t *testing.T) {
 	}
 }
 
+// A rule that doubles the tree at each step stops at a size limit, not
+// after 2^256 nodes.
+func TestRewriteGrowthBounded(t *testing.T) {
+	rs := ruleSet(t, "rule sum(x) -> sum(x + x)")
+	e, _ := lang.ParseExpr("sum(A)")
+	for _, canonical := range []bool{false, true} {
+		var err error
+		if canonical {
+			_, _, err = rs.Canonical(e)
+		} else {
+			_, _, err = rs.Rewrite(e)
+		}
+		var fe *lang.FixpointError
+		if !errors.As(err, &fe) || fe.Nodes != 1032 || len(err.Error()) > 400 {
+			t.Errorf("canonical %v: got %.500v", canonical, err)
+		}
+	}
+}
+
 // A guarded rule applies only where its guard holds, and prints with it.
 func TestGuardedRule(t *testing.T) {
 	rs := guardedRoundTrip(t, "rule sum(x + y) -> sum(x) + sum(y) if sameshape(x, y)")
