@@ -5,8 +5,10 @@ package interp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"lpz/lang"
 	"lpz/stdlib"
@@ -63,49 +65,70 @@ func (p *Program) Checked() *lang.Checked { return p.checked }
 func (p *Program) Inputs() []string { return append([]string(nil), p.inputs...) }
 
 // Compile turns a checked expression into a program over the op table.
+// It is linear in the size of the tree: the nodes are built as one
+// printing of the whole reports its subtrees (lang.PrintSpans), and each
+// node's text is a slice of that printing. A tree of more than
+// lang.MaxNodes nodes is refused.
 func Compile(c *lang.Checked, table *stdlib.Table) (*Program, error) {
-	p := &Program{src: lang.Print(c.Expr), checked: c}
-	seen := map[string]bool{}
-	var build func(e lang.Expr) (*node, error)
-	build = func(e lang.Expr) (*node, error) {
-		n := &node{typ: c.Types[e], pos: e.Position(), text: lang.Print(e)}
-		switch x := e.(type) {
-		case *lang.Num:
-			n.kind, n.num = nodeNum, x.Value
-		case *lang.Lit:
-			t := tensor.New(x.Shape...)
-			for i, v := range x.Data {
-				t.Data[i] = float32(v)
-			}
-			n.kind, n.lit = nodeLit, t
-		case *lang.Ref:
-			n.kind, n.name = nodeInput, x.Name
-			if !seen[x.Name] {
-				seen[x.Name] = true
-				p.inputs = append(p.inputs, x.Name)
-			}
-		case *lang.Call:
-			op, ok := table.Lookup(x.Op)
-			if !ok {
-				return nil, &lang.Error{Pos: x.Pos, Msg: fmt.Sprintf("unknown operator %q", x.Op)}
-			}
-			n.kind, n.op = nodeCall, op
-			for _, a := range x.Args {
-				an, err := build(a)
-				if err != nil {
-					return nil, err
-				}
-				n.args = append(n.args, an)
-			}
-		}
-		return n, nil
-	}
-	root, err := build(c.Expr)
-	if err != nil {
+	if err := lang.CheckSize(c.Expr); err != nil {
 		return nil, err
 	}
-	p.root = root
+	b := &builder{types: c.Types, table: table, seen: map[string]bool{}}
+	p := &Program{checked: c}
+	p.src = lang.PrintSpans(c.Expr, b.add)
+	if b.err != nil {
+		return nil, b.err
+	}
+	for i, n := range b.all {
+		n.text = p.src[b.spans[i][0]:b.spans[i][1]]
+	}
+	p.root, p.inputs = b.stack[0], b.inputs
 	return p, nil
+}
+
+// builder makes the nodes of a program in the order PrintSpans reports
+// subtrees: each after its arguments, so these are the last ones built.
+type builder struct {
+	types  map[lang.Expr]lang.Type
+	table  *stdlib.Table
+	stack  []*node // finished subtrees waiting for their parent
+	all    []*node
+	spans  [][2]int
+	seen   map[string]bool
+	inputs []string
+	err    error
+}
+
+func (b *builder) add(e lang.Expr, start, end int) {
+	n := &node{typ: b.types[e], pos: e.Position()}
+	switch x := e.(type) {
+	case *lang.Num:
+		n.kind, n.num = nodeNum, x.Value
+	case *lang.Lit:
+		t := tensor.New(x.Shape...)
+		for i, v := range x.Data {
+			t.Data[i] = float32(v)
+		}
+		n.kind, n.lit = nodeLit, t
+	case *lang.Ref:
+		n.kind, n.name = nodeInput, x.Name
+		if !b.seen[x.Name] {
+			b.seen[x.Name] = true
+			b.inputs = append(b.inputs, x.Name)
+		}
+	case *lang.Call:
+		k := len(b.stack) - len(x.Args)
+		n.args = append([]*node(nil), b.stack[k:]...)
+		b.stack = b.stack[:k]
+		op, ok := b.table.Lookup(x.Op)
+		if !ok && b.err == nil {
+			b.err = &lang.Error{Pos: x.Pos, Msg: fmt.Sprintf("unknown operator %q", x.Op)}
+		}
+		n.kind, n.op = nodeCall, op
+	}
+	b.stack = append(b.stack, n)
+	b.all = append(b.all, n)
+	b.spans = append(b.spans, [2]int{start, end})
 }
 
 // CompileSource parses, checks and compiles one expression against the
@@ -131,7 +154,35 @@ type RuntimeError struct {
 	Msg  string
 }
 
-func (e *RuntimeError) Error() string { return fmt.Sprintf("%s: %s (in %s)", e.Pos, e.Msg, e.Expr) }
+func (e *RuntimeError) Error() string {
+	return fmt.Sprintf("%s: %s (in %s)", e.Pos, e.Msg, shortExpr(e.Expr))
+}
+
+// shortExpr cuts the text of a huge subtree in a message to its start.
+func shortExpr(s string) string {
+	const limit = 200
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// atStatement places an evaluation error of the statement at pos, unless
+// it carries its own position already (a runtime error names the very
+// node, and a second prefix would read "f:1:1: f:1:7: …").
+func atStatement(pos lang.Pos, err error) error {
+	var rt *RuntimeError
+	var ie *InternalError
+	var le *lang.Error
+	if errors.As(err, &rt) || errors.As(err, &ie) || errors.As(err, &le) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", pos, err)
+}
 
 // NonFiniteError reports a NaN or ±Inf result.
 type NonFiniteError struct {
@@ -140,7 +191,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("%s evaluates to %v (invalid score)", e.Expr, e.Value)
+	return fmt.Sprintf("%s evaluates to %v (invalid score)", shortExpr(e.Expr), e.Value)
 }
 
 // IsFinite reports whether x is neither NaN nor ±Inf.

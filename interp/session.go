@@ -94,7 +94,7 @@ func (s *Session) Exec(ctx context.Context, file, src string, out io.Writer) ([]
 			if nf, ok := err.(*NonFiniteError); ok && st.Kind != lang.ProxyStmt {
 				_ = nf // a REPL expression may well be ±Inf; show it
 			} else {
-				return results, fmt.Errorf("%s: %w", st.Pos, err)
+				return results, atStatement(st.Pos, err)
 			}
 		}
 		results = append(results, Result{Stmt: st, Value: v})
