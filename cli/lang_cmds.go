@@ -98,7 +98,7 @@ func runScript(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("want one script file, got %d arguments", len(pos))
 	}
-	src, err := os.ReadFile(pos[0])
+	src, err := readSource(pos[0])
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func runScript(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	_, err = sess.Exec(ctx, pos[0], string(src), env.Stdout)
+	_, err = sess.Exec(ctx, pos[0], src, env.Stdout)
 	return printed(env, err)
 }
 
@@ -144,8 +144,11 @@ func runCheck(env *Env, args []string) error {
 	}
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: types}
 	file, src := "<input>", pos[0]
-	if b, err := os.ReadFile(pos[0]); err == nil {
-		file, src = pos[0], string(b)
+	if _, statErr := os.Stat(pos[0]); statErr == nil || looksLikePath(pos[0]) {
+		file = pos[0]
+		if src, err = readSource(file); err != nil {
+			return err
+		}
 		prog, err := lang.Parse(file, src)
 		if err != nil {
 			return printed(env, err)
@@ -257,8 +260,25 @@ func jsonNumber(x float64) any {
 func runOps(env *Env, args []string) error {
 	fs := flag.NewFlagSet("ops", flag.ContinueOnError)
 	md := fs.Bool("md", false, "Markdown table (for the README)")
-	if _, err := parseFlags(fs, args); err != nil {
+	names, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(names) > 0 {
+		if *md {
+			return usagef("--md prints the whole table; leave out %q", names[0])
+		}
+		for i, name := range names {
+			entry, err := opEntry(name)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				fmt.Fprintln(env.Stdout)
+			}
+			fmt.Fprint(env.Stdout, entry)
+		}
+		return nil
 	}
 	if *md {
 		fmt.Fprintln(env.Stdout, "| op | aliases | class | definition | doc | cost |\n|---|---|---|---|---|---|")
