@@ -53,7 +53,10 @@
 // just written is never evicted (so an entry larger than the budget stays
 // until the next Put). "Used" is the modification time of manifest.json,
 // which Put sets and Get refreshes. Temporary directories older than an
-// hour (crashed writers) are removed by Open and by eviction.
+// hour (crashed writers) are removed by Open and by eviction. Evicted keys
+// are appended to ROOT/evicted.log, so that a later miss of one can be
+// told apart from a first capture; a hook set with Notify hears of both
+// (the cache itself never prints). AutoBudget is the default budget rule.
 package cache
 
 import (
@@ -86,7 +89,8 @@ import (
 // so a future layout never reads entries of this one.
 const FormatVersion = "lpz-capture-cache/1"
 
-// DefaultBudget is a suggested size budget (20 GiB) for command-line tools.
+// DefaultBudget (20 GiB) is AutoBudget's answer when the free disk space
+// cannot be read.
 const DefaultBudget int64 = 20 << 30
 
 // staleTemp is the age after which a temporary directory is considered
@@ -130,6 +134,10 @@ type Cache struct {
 	// place (tests use it to force a collision with another writer).
 	beforeCommit func()
 	mu           sync.Mutex // serialises this process's evictions
+	notify       func(Event)
+	logMu        sync.Mutex // guards the parsed eviction log
+	logSize      int64
+	logKeys      map[string]time.Time
 }
 
 // ErrCorrupt is wrapped by every *CorruptError.
@@ -157,11 +165,14 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "lpz", "captures"), nil
 }
 
-// Open creates root if needed and returns the cache. budgetBytes <= 0 means
-// no size limit.
+// Open creates root if needed and returns the cache. budgetBytes 0 means
+// no size limit; a negative budget is an error.
 func Open(root string, budgetBytes int64) (*Cache, error) {
 	if root == "" {
 		return nil, errors.New("cache: empty directory name")
+	}
+	if budgetBytes < 0 {
+		return nil, fmt.Errorf("cache: budget %d bytes is negative (0 means no limit)", budgetBytes)
 	}
 	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -432,6 +443,9 @@ func (c *Cache) Put(key any, e *Entry) error {
 		}
 		c.discard(final)
 	}
+	if committed && c.notify != nil {
+		c.emit(Event{Kind: Stored, Entries: 1, Bytes: m.TotalBytes + int64(mb.Len()), Key: canon})
+	}
 	if c.budget > 0 {
 		if _, err := c.evict(hk); err != nil {
 			return err
@@ -533,6 +547,15 @@ func parseManifest(mb []byte) (*manifest, string) {
 	if sum != m.Checksum {
 		return nil, "manifest.json checksum mismatch (edited or damaged)"
 	}
+	for _, l := range m.Lists {
+		for _, f := range l.Entries {
+			// Entries name their own files: a manifest that points
+			// elsewhere (../, a directory) is not one Put wrote.
+			if !nameRE.MatchString(f.File) || !strings.HasSuffix(f.File, ".npy") || f.Bytes < 0 {
+				return nil, fmt.Sprintf("manifest.json lists a file %q of %d bytes", f.File, f.Bytes)
+			}
+		}
+	}
 	return &m, ""
 }
 
@@ -567,6 +590,9 @@ func (c *Cache) GetLists(key any, lists []string) (e *Entry, found bool, err err
 			return nil, false, fmt.Errorf("cache: %w", err)
 		}
 		if _, derr := os.Stat(dir); derr != nil {
+			if c.notify != nil && c.evictedAbsent(hk) {
+				c.emit(Event{Kind: MissEvicted, Entries: 1, Key: canon})
+			}
 			return nil, false, nil // plain miss
 		}
 		return nil, false, c.corrupt(dir, "partial entry: manifest.json missing")
@@ -811,19 +837,35 @@ func (c *Cache) evict(protect string) (int, error) {
 	if c.budget <= 0 {
 		return 0, nil
 	}
+	removed, total, err := c.evictLocked(protect)
+	if err != nil || len(removed) == 0 {
+		return 0, err
+	}
+	c.recordEvicted(removed)
+	ev := Event{Kind: Evicted, Entries: len(removed), Total: total}
+	for _, e := range removed {
+		ev.Bytes += e.size
+	}
+	c.emit(ev)
+	return len(removed), nil
+}
+
+// evictLocked removes entries, least recently used first, until the cache
+// fits its budget; it returns them and the bytes left.
+func (c *Cache) evictLocked(protect string) ([]entryInfo, int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cleanTemp()
 	es, err := c.scan()
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	var total int64
 	for _, e := range es {
 		total += e.size
 	}
 	sort.SliceStable(es, func(i, j int) bool { return es[i].atime.Before(es[j].atime) })
-	removed := 0
+	var removed []entryInfo
 	for _, e := range es {
 		if total <= c.budget {
 			break
@@ -833,10 +875,10 @@ func (c *Cache) evict(protect string) (int, error) {
 		}
 		if err := c.discard(e.dir); err == nil {
 			total -= e.size
-			removed++
+			removed = append(removed, e)
 		}
 	}
-	return removed, nil
+	return removed, total, nil
 }
 
 // cleanTemp removes temporary directories left by crashed writers.

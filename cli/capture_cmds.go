@@ -56,7 +56,7 @@ func init() {
 		fs.String("tokenizer", "", "GPT-2 tokenizer directory with vocab.json and merges.txt (default: DATA/../tokenizer/gpt2)")
 		fs.String("cache", "", "capture cache directory (default: the user cache directory, lpz/captures)")
 		fs.Bool("no-cache", false, "capture without reading or writing the cache")
-		fs.Float64("cache-budget", float64(cache.DefaultBudget)/(1<<30), "cache size budget in GiB (least recently used entries are evicted)")
+		fs.Float64("cache-budget", 0, cacheBudgetHelp)
 	})
 	captureSettingsHook = func(bs *benchSession, fs *flag.FlagSet) {
 		get := func(name string) string {
@@ -105,7 +105,7 @@ func (bs *benchSession) settingsOrDefault() captureSettings {
 	if bs.settings != nil {
 		return *bs.settings
 	}
-	return captureSettings{batch: defaultCaptureBatch, seq: defaultCaptureSeq, budgetGB: float64(cache.DefaultBudget) / (1 << 30)}
+	return captureSettings{batch: defaultCaptureBatch, seq: defaultCaptureSeq, budgetGB: 0}
 }
 
 func (s captureSettings) textPath(data string) string {
@@ -172,10 +172,12 @@ func openCapturer(bs *benchSession) (*capturer, error) {
 			}
 			dir = d
 		}
-		cc, err := cache.Open(dir, int64(s.budgetGB*(1<<30)))
+		budget, _ := captureBudget(dir, s.budgetGB)
+		cc, err := cache.Open(dir, budget)
 		if err != nil {
 			return nil, err
 		}
+		cc.Notify(newCacheNotes(os.Stderr, cc, bs).event)
 		c.cache = cc
 	}
 	return c, nil
@@ -358,7 +360,7 @@ func (c *capturer) captureSet(ctx context.Context, a bench.Arch, set string, run
 				}
 			}
 		}
-		if err := c.cache.Put(key, inputsEntry(stored, a.ID)); err != nil {
+		if err := c.cache.Put(key, inputsEntry(stored, a.ID, c.bs.b.Name)); err != nil {
 			return nil, fmt.Errorf("writing the cache: %w", err)
 		}
 	}
@@ -420,8 +422,8 @@ func captureFlexi(c *capturer, a bench.Arch, channels []string) (*runtime.Captur
 // flexiVocab is the ELECTRA-small vocabulary size of every FlexiBERT model.
 const flexiVocab = 30522
 
-func inputsEntry(in interp.Inputs, id string) *cache.Entry {
-	e := &cache.Entry{Lists: map[string]cache.List{}, Scalars: map[string]float64{}, Meta: map[string]string{"arch": id}}
+func inputsEntry(in interp.Inputs, id, benchName string) *cache.Entry {
+	e := &cache.Entry{Lists: map[string]cache.List{}, Scalars: map[string]float64{}, Meta: map[string]string{"arch": id, "bench": benchName}}
 	for name, v := range in {
 		switch v.Type.Kind {
 		case lang.ListTensor:

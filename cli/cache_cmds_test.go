@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lpz/bench"
+	"lpz/cache"
+	"lpz/runtime"
+)
+
+func testNotes(w io.Writer) (*cacheNotes, *time.Time) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := &cacheNotes{w: w, dir: "/c", bench: "gpt2-wt103", archs: 200, free: func() int64 { return 50 << 30 },
+		now: func() time.Time { return clock }, seen: map[string]bool{}, sizes: map[string]int64{}}
+	return n, &clock
+}
+
+// Evictions and recaptures are said on stderr, the first time in full and
+// then as running totals at 10, 100, … or after a minute.
+func TestCacheNotes(t *testing.T) {
+	var out strings.Builder
+	n, clock := testNotes(&out)
+	gib := int64(1 << 30)
+	for range 12 {
+		n.event(cache.Event{Kind: cache.Evicted, Entries: 1, Bytes: 50 << 20, Budget: 20 * gib})
+	}
+	*clock = clock.Add(2 * time.Minute)
+	n.event(cache.Event{Kind: cache.Evicted, Entries: 1, Bytes: 50 << 20, Budget: 20 * gib})
+	for i := range 3 {
+		key := []byte(`{"arch":` + string(rune('0'+i)) + `}`)
+		n.event(cache.Event{Kind: cache.MissEvicted, Entries: 1, Key: key, Budget: 20 * gib})
+		n.event(cache.Event{Kind: cache.MissEvicted, Entries: 1, Key: key, Budget: 20 * gib}) // looked up twice
+	}
+	n.event(cache.Event{Kind: cache.Stored, Entries: 1, Bytes: 55e6, Key: []byte(`{"channels":"A,G"}`), Budget: 10 * gib})
+	n.event(cache.Event{Kind: cache.Stored, Entries: 1, Bytes: 55e6, Key: []byte(`{"channels":"GA"}`), Budget: 10 * gib})
+	got := out.String()
+	want := []string{
+		"lpz: capture cache over its budget of 20.0 GiB (/c, 50.0 GiB free on its disk): evicted 1 least recently used entry (50.0 MiB)",
+		"lpz: capture cache: 10 entries (500.0 MiB) evicted so far in this run to stay within 20.0 GiB\n",
+		"lpz: capture cache: 13 entries (650.0 MiB) evicted so far",
+		"lpz: capture cache: capturing again entries that were evicted earlier to fit the budget of 20.0 GiB (/c, 50.0 GiB free on its disk)",
+		"Raise --cache-budget",
+		"the 200 architectures of gpt2-wt103 take about 10.2 GiB at this capture setting, more than the cache budget of 10.0 GiB",
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("want %q in\n%s", w, got)
+		}
+	}
+	if c := strings.Count(got, "\n"); c != 5 {
+		t.Errorf("%d lines, want 5 (1 + 10th + after a minute evictions, 1 recapture, 1 estimate):\n%s", c, got)
+	}
+	if strings.Count(got, "take about") != 1 {
+		t.Errorf("the estimate is repeated:\n%s", got)
+	}
+}
+
+func TestEntryBench(t *testing.T) {
+	cases := []struct {
+		model string
+		meta  map[string]string
+		want  string
+	}{
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1", "bench": "mine"}, "mine"},
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1"}, "gpt2-wt103"},
+		{runtime.FlexiBERTModelVersion, map[string]string{"arch": "17"}, "flexibert"},
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "nano_003"}, bench.NanoName},
+		{runtime.LlamaModelVersion, map[string]string{"arch": "x"}, "? (llama)"},
+		{"", nil, "? ()"},
+	}
+	for _, c := range cases {
+		if got := entryBench(c.model, c.meta); got != c.want {
+			t.Errorf("entryBench(%q, %v) = %q, want %q", c.model, c.meta, got, c.want)
+		}
+	}
+}
+
+// captureStderr runs f with os.Stderr going to a pipe (the capturer writes
+// its cache notes there) and returns what f wrote.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	defer func() { os.Stderr = saved }()
+	f()
+	w.Close()
+	return <-done
+}
+
+// lpz cache lists what captures stored, per benchmark and capture setting;
+// a run over budget says that it evicts, and the next says it recaptures.
+func TestCacheCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	if _, errs, code := lpz(t, "", "capture", "--bench", "nano", "--ids", "nano_000,nano_001,nano_002", "--cache", dir); code != 0 {
+		t.Fatalf("capture: %s", errs)
+	}
+	out, errs, code := lpz(t, "", "cache", "--cache", dir, "--cache-budget", "1")
+	if code != 0 {
+		t.Fatalf("cache: %d %s", code, errs)
+	}
+	for _, w := range []string{"cache      " + dir, "budget     1.0 GiB (--cache-budget)", "holds      3 entries", "nano       4×64     0     go       -         standard", "  3        "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("want %q in\n%s", w, out)
+		}
+	}
+	out, _, _ = lpz(t, "", "cache", "list", "--cache", dir, "--json")
+	var l cacheListing
+	if err := json.Unmarshal([]byte(out), &l); err != nil || len(l.Groups) != 1 || l.Groups[0].Entries != 3 || l.Groups[0].Bench != "nano" || l.Budget < cache.MinAutoBudget {
+		t.Errorf("--json: %v\n%s", err, out)
+	}
+
+	stderr := captureStderr(t, func() {
+		_, errs, code = lpz(t, "", "capture", "--bench", "nano", "--ids", "nano_003,nano_004,nano_005,nano_006", "--cache", dir, "--cache-budget", "0.000001")
+	})
+	if code != 0 || !strings.Contains(stderr, "capture cache over its budget of 1.0 KiB") || !strings.Contains(stderr, "evicted 3 least recently used entries") {
+		t.Errorf("over budget: code %d %s\nstderr:\n%s", code, errs, stderr)
+	}
+	stderr = captureStderr(t, func() {
+		_, errs, code = lpz(t, "", "capture", "--bench", "nano", "--ids", "nano_000,nano_001", "--cache", dir, "--cache-budget", "1")
+	})
+	if code != 0 || !strings.Contains(stderr, "capturing again entries that were evicted earlier") {
+		t.Errorf("recapture: code %d %s\nstderr:\n%s", code, errs, stderr)
+	}
+	out, _, _ = lpz(t, "", "cache", "--cache", dir)
+	if !strings.Contains(out, "evicted    4 entries evicted earlier, not cached now") { // 002…005
+		t.Errorf("evicted count:\n%s", out)
+	}
+
+	c, _ := cache.Open(dir, 0)
+	infos, _ := c.List()
+	os.WriteFile(filepath.Join(infos[0].Dir, "manifest.json"), []byte("{"), 0o644)
+	out, _, code = lpz(t, "", "cache", "prune", "--cache", dir, "--cache-budget", "1")
+	if code != 0 || !strings.Contains(out, "removed 1 unreadable and 0 least recently used entries") || !strings.Contains(out, "2 entries") {
+		t.Errorf("prune: %d\n%s", code, out)
+	}
+	if _, errs, code := lpz(t, "", "cache", "clear", "--cache", dir); code != 2 || !strings.Contains(errs, "add --yes") {
+		t.Errorf("clear without --yes: %d %s", code, errs)
+	}
+	out, _, code = lpz(t, "", "cache", "clear", "--yes", "--cache", dir)
+	if code != 0 || !strings.Contains(out, "removed 2 entries") {
+		t.Errorf("clear: %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{{"cache", "frobnicate"}, {"cache", "list", "extra"}, {"cache", "--cache-budget", "-1"}} {
+		if _, errs, code := lpz(t, "", bad...); code != 2 {
+			t.Errorf("lpz %s: code %d %s, want a usage error", strings.Join(bad, " "), code, errs)
+		}
+	}
+}
