@@ -126,7 +126,7 @@ func (s *scanner) tokensOK() bool {
 		}
 		s.tokens++
 		if s.tokens > MaxTokens {
-			s.errs.add(s.pos(), "too large: more than %d tokens (lang.MaxTokens); split the formula with let", MaxTokens)
+			s.errs.add(s.pos(), "too large: more than %d tokens (lang.MaxTokens)", MaxTokens)
 			return true
 		}
 		if stop := s.token(c); stop {
