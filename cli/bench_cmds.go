@@ -26,29 +26,41 @@ func init() {
 	register(&command{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench})
 	addEvalBenchFlags = func(fs *flag.FlagSet) {
 		fs.String("bench", "", "benchmark whose architecture provides the inputs")
-		fs.String("arch", "", "architecture id within --bench")
+		fs.String("arch", "", "architecture id (of --bench, else of the default benchmark) whose inputs the formula reads")
 		fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+		addCaptureFlags(fs)
 	}
-	evalBenchInputs = func(fs *flag.FlagSet) (interp.Inputs, string, bool, error) {
-		name := fs.Lookup("bench").Value.String()
-		id := fs.Lookup("arch").Value.String()
+	evalBenchInputs = func(fs *flag.FlagSet, expr string) (interp.Inputs, string, bool, error) {
+		get := func(name string) string { return fs.Lookup(name).Value.String() }
+		name, id := get("bench"), get("arch")
 		if name == "" && id == "" {
 			return nil, "", false, nil
 		}
-		if name == "" || id == "" {
-			return nil, "", false, usagef("--bench and --arch go together")
+		if id == "" {
+			return nil, "", false, usagef("--bench needs --arch ID, the architecture whose inputs the formula reads (lpz bench show %s lists them)", name)
 		}
-		bs, err := openBench(name, fs.Lookup("data").Value.String(), fs.Lookup("model-fidelity").Value.String())
+		// Check first, against every input a benchmark can provide, so the
+		// capture is of what the formula reads (and a typo costs none).
+		p, err := interp.CompileSource(expr, channelTypes(), stdlib.Default)
 		if err != nil {
 			return nil, "", false, err
 		}
-		a, ok := bs.b.Arch(id)
-		if !ok {
-			return nil, "", false, fmt.Errorf("benchmark %s has no architecture %q (lpz bench show %s lists them)", name, id, name)
+		bs, a, err := openBenchArch(name, id, get("data"), get("model-fidelity"))
+		if err != nil {
+			return nil, "", false, err
 		}
-		in, err := bs.inputs(context.Background(), a, nil)
-		return in, name + "/" + id, true, err
+		bs.captureFlags(fs)
+		ctx, stop := signalContext()
+		defer stop()
+		in, err := bs.inputs(ctx, a, p.Inputs())
+		if ctx.Err() != nil {
+			return nil, "", false, fmt.Errorf("nothing evaluated: %w", context.Cause(ctx))
+		}
+		if err == nil {
+			err = bs.missingChannel(a, in, p.Inputs())
+		}
+		return in, bs.b.Name + "/" + a.ID, true, err
 	}
 }
 

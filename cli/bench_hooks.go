@@ -11,5 +11,5 @@ import (
 // commands independent of them.
 var (
 	addEvalBenchFlags = func(fs *flag.FlagSet) {}
-	evalBenchInputs   = func(fs *flag.FlagSet) (interp.Inputs, string, bool, error) { return nil, "", false, nil }
+	evalBenchInputs   = func(fs *flag.FlagSet, expr string) (interp.Inputs, string, bool, error) { return nil, "", false, nil }
 )

@@ -47,24 +47,39 @@ func runRepl(env *Env, args []string) error {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
 	history := fs.String("history", defaultHistory(), "history file")
-	if _, err := parseFlags(fs, args); err != nil {
+	var starts []func(context.Context, *repl.REPL) error
+	for _, h := range replFlagHooks {
+		starts = append(starts, h(fs))
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usagef("repl takes no arguments, got %q (lpz run FILE runs a script; :load FILE in the REPL)", pos[0])
 	}
 	sess := interp.NewSession(nil)
 	r := repl.New(sess, env.Stdout)
+	installExtensions(r)
+	ctx := context.Background()
+	for _, start := range starts {
+		if err := start(ctx, r); err != nil {
+			return err
+		}
+	}
 	if *inputs != "" {
 		in, err := interp.LoadInputsDir(*inputs)
 		if err != nil {
 			return err
 		}
-		sess.Inputs = in
+		for k, v := range in {
+			sess.Inputs[k] = v
+		}
 	}
-	installExtensions(r)
 	if isTerminal(env.Stdin) {
-		return r.Interactive(context.Background(), *history)
+		return r.Interactive(ctx, *history)
 	}
-	ctx, stop := signalContext()
-	defer stop()
+	r.Interrupts = true // Ctrl-C stops the running statement; at a read it ends lpz as usual
 	return r.Run(ctx, env.Stdin)
 }
 
@@ -198,7 +213,7 @@ func runEval(env *Env, args []string) error {
 			return err
 		}
 		source = *inputs
-	} else if bin, src, ok, err := evalBenchInputs(fs); err != nil {
+	} else if bin, src, ok, err := evalBenchInputs(fs, pos[0]); err != nil {
 		return err
 	} else if ok {
 		in, source = bin, src

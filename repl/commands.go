@@ -66,8 +66,7 @@ func builtins() []*Command {
 			if err != nil {
 				return err
 			}
-			_, err = r.Session.Exec(ctx, arg, string(src), r.Out)
-			return err
+			return r.Exec(ctx, arg, string(src), false)
 		}},
 		{Name: "inputs", Args: "[DIR]", Doc: "load a directory of .npy tensors as inputs (NAME_0.npy… form list NAME); no DIR lists the inputs", Run: func(_ context.Context, r *REPL, arg string) error {
 			if arg != "" {
@@ -96,27 +95,51 @@ func builtins() []*Command {
 	}
 }
 
+// listInputs shows what statements may read besides bindings: the loaded
+// inputs with their sizes, and what the provider would load on demand.
 func listInputs(r *REPL) {
-	names := make([]string, 0, len(r.Session.Inputs))
-	for k := range r.Session.Inputs {
+	types := map[string]lang.Type{}
+	head := ""
+	if r.Provider != nil {
+		if head = r.Provider.Describe(); head != "" {
+			types = r.Provider.Types()
+		}
+	}
+	for k, v := range r.Session.Inputs {
+		types[k] = v.Type
+	}
+	if len(types) == 0 {
+		fmt.Fprintln(r.Out, "no inputs loaded (use :inputs DIR)")
+		return
+	}
+	if head != "" {
+		fmt.Fprintln(r.Out, head)
+	}
+	names := make([]string, 0, len(types))
+	for k := range types {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	if len(names) == 0 {
-		fmt.Fprintln(r.Out, "no inputs loaded (use :inputs DIR)")
-	}
 	for _, k := range names {
-		v := r.Session.Inputs[k]
-		detail := ""
-		if v.Type.IsList() {
-			detail = fmt.Sprintf("%d entries, %.1f MB", v.Len(), float64(v.Bytes())/1e6)
-		} else if v.Type.Kind == lang.Tensor {
-			detail = "shape " + fmt.Sprint(v.Tensor.Shape)
-		} else {
-			detail = interp.FormatScalar(v.Scalar)
-		}
-		fmt.Fprintf(r.Out, "  %-8s %-22s %s\n", k, v.Type, detail)
+		fmt.Fprintf(r.Out, "  %-8s %-22s %s\n", k, types[k], inputDetail(r.Session.Inputs, k))
 	}
+}
+
+func inputDetail(in interp.Inputs, name string) string {
+	v, ok := in[name]
+	switch {
+	case !ok:
+		return "loaded when a statement reads it"
+	case v.Type.IsList():
+		entries := "entries"
+		if v.Len() == 1 {
+			entries = "entry"
+		}
+		return fmt.Sprintf("%d %s, %.1f MB", v.Len(), entries, float64(v.Bytes())/1e6)
+	case v.Type.Kind == lang.Tensor:
+		return "shape " + fmt.Sprint(v.Tensor.Shape)
+	}
+	return interp.FormatScalar(v.Scalar)
 }
 
 func printTree(r *REPL, c *lang.Checked, e lang.Expr, indent string) {
