@@ -1,6 +1,7 @@
 package gp
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -32,6 +33,12 @@ type Checkpoint struct {
 	ArchEvals   int64          `json:"arch_evals"`
 	History     []GenStats     `json:"history"`
 	Hall        []Individual   `json:"hall"`
+	// What was searched and how (empty in checkpoints written before the
+	// fields): a resumed run must match both, or it would silently go on
+	// with another search's population.
+	Problem     string `json:"problem,omitempty"` // Problem.Fingerprint
+	ProblemDesc string `json:"problem_desc,omitempty"`
+	Settings    string `json:"settings,omitempty"` // search.settings
 }
 
 const checkpointVersion = 1
@@ -43,7 +50,8 @@ func (s *search) save(path string, gen int) error {
 	}
 	cp := Checkpoint{Version: checkpointVersion, Gen: gen, BestGen: s.bestGen, Seed: s.cfg.Seed, Pop: s.cfg.Pop, Fitness: s.cfg.Fitness, Share: s.cfg.Immigrants, RNG: rng,
 		Population: s.pop, Rejections: s.res.Rejections, Evaluations: s.res.Evaluations,
-		Children: s.res.Children, Immigrants: s.res.Immigrants, ArchEvals: s.res.ArchEvals, History: s.res.History}
+		Children: s.res.Children, Immigrants: s.res.Immigrants, ArchEvals: s.res.ArchEvals, History: s.res.History,
+		Problem: s.prob.Fingerprint(), ProblemDesc: s.prob.Describe(), Settings: s.settings()}
 	for k := range s.seen {
 		cp.Seen = append(cp.Seen, k)
 	}
@@ -102,6 +110,12 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 	if cp.Share != s.cfg.Immigrants {
 		return 0, fmt.Errorf("gp: the checkpoint is of a search with immigrant share %v, not %v (--immigrants)", cp.Share, s.cfg.Immigrants)
 	}
+	if cp.Problem != "" && cp.Problem != s.prob.Fingerprint() {
+		return 0, fmt.Errorf("gp: the checkpoint is of a search on %s, not on %s (resume with the benchmark, --sample, --seed, --inputs and capture settings of the interrupted run)", cp.ProblemDesc, s.prob.Describe())
+	}
+	if cp.Settings != "" && cp.Settings != s.settings() {
+		return 0, fmt.Errorf("gp: the checkpoint is of a search with %s, not %s (resume with the flags of the interrupted run)", cp.Settings, s.settings())
+	}
 	if err := s.pcg.UnmarshalBinary(cp.RNG); err != nil {
 		return 0, err
 	}
@@ -152,4 +166,21 @@ func (s *search) restore(cp *Checkpoint) (int, error) {
 	s.evals0 = cp.Evaluations
 	s.sortPop()
 	return cp.Gen + 1, nil
+}
+
+// settings are the search settings a trajectory depends on, as text (the
+// rules by a hash of their text: another rules file is another search).
+// Generations, workers, early rejection, the memo and the stopping rules
+// are left out: they change where a search stops or how fast it runs, not
+// which children it makes.
+func (s *search) settings() string {
+	rules := "none"
+	if s.rules != nil {
+		rules = fmt.Sprintf("%x", sha256.Sum256([]byte(s.rules.String())))[:12]
+	}
+	shape := fmt.Sprintf("paper tree with %d unary ops", s.cfg.Unary)
+	if s.cfg.Shape == Free {
+		shape = fmt.Sprintf("free trees of depth %d", s.cfg.Depth)
+	}
+	return fmt.Sprintf("%s, strategy %s, cx %v, mut %v, ratio %v, rules %s", shape, s.cfg.Strategy, s.cfg.Cx, s.cfg.Mut, s.cfg.Ratio, rules)
 }

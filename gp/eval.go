@@ -3,9 +3,11 @@ package gp
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -31,6 +33,41 @@ type Problem struct {
 	Archs          []Arch
 	HigherIsBetter bool
 	Terminals      []stdlib.Channel
+	// Origin says where the inputs come from (benchmark, capture
+	// settings): two problems with the same architectures captured
+	// differently are different problems (checkpoints compare it).
+	Origin string
+}
+
+// Fingerprint identifies the problem: its origin, architectures in order
+// with their ground truth, and terminals.
+func (p *Problem) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%v\n", p.Origin, p.HigherIsBetter)
+	for _, a := range p.Archs {
+		fmt.Fprintf(h, "%s %v\n", a.ID, a.Truth)
+	}
+	for _, t := range p.Terminals {
+		fmt.Fprintf(h, "%s,", t.Name)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// Describe is the problem in words, for messages.
+func (p *Problem) Describe() string {
+	names := make([]string, len(p.Terminals))
+	for i, t := range p.Terminals {
+		names[i] = t.Name
+	}
+	ids := ""
+	if len(p.Archs) > 0 {
+		ids = fmt.Sprintf(" (%s … %s)", p.Archs[0].ID, p.Archs[len(p.Archs)-1].ID)
+	}
+	origin := ""
+	if p.Origin != "" {
+		origin = " of " + p.Origin
+	}
+	return fmt.Sprintf("%d architectures%s%s, terminals %s", len(p.Archs), ids, origin, strings.Join(names, ","))
 }
 
 // Bytes is the memory held by the problem's inputs.

@@ -301,6 +301,153 @@ func TestCheckpointResume(t *testing.T) {
 	os.Remove(path)
 }
 
+// A checkpoint resumes only the search it was written by: another sample,
+// other terminals, another origin or other settings are refused, naming
+// both sides.
+func TestResumeRefusesAnotherSearch(t *testing.T) {
+	p := synthetic(20, 3)
+	path := filepath.Join(t.TempDir(), "cp.json")
+	if _, err := Run(context.Background(), p, small(Config{Seed: 9, Checkpoint: path, CheckpointEvery: 10, StopAfter: 10})); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := synthetic(21, 3)
+	fewer := *p
+	fewer.Terminals = p.Terminals[:1]
+	elsewhere := *p
+	elsewhere.Origin = "capture batch 8 × 64"
+	cases := []struct {
+		name string
+		prob *Problem
+		cfg  Config
+		want string
+	}{
+		{"sample", other, Config{Seed: 9}, "21 architectures"},
+		{"terminals", &fewer, Config{Seed: 9}, "terminals " + p.Terminals[0].Name + ","},
+		{"origin", &elsewhere, Config{Seed: 9}, "of capture batch 8 × 64"},
+		{"crossover", p, Config{Seed: 9, Cx: 0.9}, "cx 0.9"},
+		{"shape", p, Config{Seed: 9, Unary: 3}, "3 unary ops"},
+		{"rps", p, Config{Seed: 9, NoRPS: true}, "rules none"},
+	}
+	for _, c := range cases {
+		cfg := small(c.cfg)
+		if c.cfg.Cx != 0 {
+			cfg.Cx = c.cfg.Cx
+		}
+		cfg.Resume = cp
+		_, err := Run(context.Background(), c.prob, cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: resuming gave %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+	cfg := small(Config{Seed: 9})
+	cfg.Resume = cp
+	if _, err := Run(context.Background(), p, cfg); err != nil {
+		t.Fatalf("resuming the same search: %v", err)
+	}
+}
+
+// countdownCtx is cancelled after its Err method has been asked n times:
+// a search polls it before every generation, every child and every slice
+// of architectures, so sweeping n interrupts it at every kind of point,
+// including in the middle of a generation.
+type countdownCtx struct {
+	context.Context
+	n    int
+	done chan struct{}
+}
+
+func newCountdown(n int) *countdownCtx {
+	return &countdownCtx{Context: context.Background(), n: n, done: make(chan struct{})}
+}
+
+func (c *countdownCtx) Done() <-chan struct{} { return c.done }
+
+func (c *countdownCtx) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	if c.n--; c.n == 0 {
+		close(c.done)
+		return context.Canceled
+	}
+	return nil
+}
+
+// An interrupted search (cancelled context) writes a checkpoint of its last
+// completed generation, even when it is stopped in the middle of one, and
+// resuming it gives the uninterrupted result.
+func TestInterruptWritesResumableCheckpoint(t *testing.T) {
+	p := synthetic(20, 3)
+	full, err := Run(context.Background(), p, small(Config{Seed: 9}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := map[int]bool{}
+	for n := 50; n < 5000; n += 37 {
+		path := filepath.Join(t.TempDir(), "cp.json")
+		part, err := Run(newCountdown(n), p, small(Config{Seed: 9, Checkpoint: path, CheckpointEvery: 1000}))
+		if err != nil {
+			t.Fatalf("countdown %d: %v", n, err)
+		}
+		if part.Stopped == "gens" {
+			break
+		}
+		if len(part.Population) < 20 {
+			continue // still filling the initial population (next test)
+		}
+		if part.Stopped != "interrupted" || !part.Checkpointed {
+			t.Fatalf("countdown %d: stopped %s, checkpointed %v", n, part.Stopped, part.Checkpointed)
+		}
+		stops[part.Generations] = true
+		cp, err := LoadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Gen != part.Generations || cp.Evaluations != part.Evaluations {
+			t.Fatalf("countdown %d: checkpoint at generation %d with %d evaluations, result %d with %d", n, cp.Gen, cp.Evaluations, part.Generations, part.Evaluations)
+		}
+		resumed, err := Run(context.Background(), p, small(Config{Seed: 9, Resume: cp}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(resultSig(resumed), resultSig(full)) {
+			t.Fatalf("countdown %d (generation %d): resumed result differs:\n%v\n%v", n, part.Generations, resultSig(resumed), resultSig(full))
+		}
+		if resumed.Evaluations != full.Evaluations || resumed.Children != full.Children || !reflect.DeepEqual(resumed.Rejections, full.Rejections) {
+			t.Fatalf("countdown %d: counters differ: %d %d %v vs %d %d %v", n, resumed.Evaluations, resumed.Children, resumed.Rejections, full.Evaluations, full.Children, full.Rejections)
+		}
+	}
+	if len(stops) < 5 {
+		t.Fatalf("the sweep stopped the search at only %d distinct generations: %v", len(stops), stops)
+	}
+}
+
+// Interrupted while the initial population is filled: the formulas
+// evaluated so far are the result, and no checkpoint is written; stopped
+// before any formula was evaluated, the search fails.
+func TestInterruptDuringInitialPopulation(t *testing.T) {
+	p := synthetic(20, 3)
+	path := filepath.Join(t.TempDir(), "cp.json")
+	cfg := small(Config{Seed: 9, Checkpoint: path})
+	res, err := Run(newCountdown(30), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != "interrupted" || res.Generations != 0 || len(res.Population) == 0 || len(res.Population) >= cfg.Pop || res.Checkpointed {
+		t.Fatalf("stopped %s at %d with a population of %d, checkpointed %v", res.Stopped, res.Generations, len(res.Population), res.Checkpointed)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("checkpoint written for an unfinished initial population")
+	}
+	if _, err := Run(newCountdown(1), p, cfg); err == nil {
+		t.Fatal("a search cancelled before its first evaluation must fail")
+	}
+}
+
 func TestRandomStrategyAndNoRPS(t *testing.T) {
 	p := synthetic(20, 4)
 	for _, cfg := range []Config{{Strategy: StrategyRandom, Seed: 1}, {NoRPS: true, Seed: 1}, {Shape: Free, Depth: 4, Seed: 1}} {

@@ -196,12 +196,15 @@ type Result struct {
 	Generations int            `json:"generations"`
 	Immigrants  int            `json:"immigrants,omitempty"` // offspring that were fresh random trees (Config.Immigrants)
 	Stopped     string         `json:"stopped"`              // gens, patience, time-limit, exhausted, interrupted
-	Elapsed     time.Duration  `json:"elapsed_ns"`
-	NodeEvals   int64          `json:"node_evals"` // op applications computed
-	MemoHits    int64          `json:"memo_hits"`
-	MemoMisses  int64          `json:"memo_misses"`
-	BytesRead   int64          `json:"bytes_read"`
-	ArchEvals   int64          `json:"arch_evals"` // candidate × architecture evaluations
+	// Checkpointed: an interrupted search wrote Config.Checkpoint with the
+	// state after its last completed generation.
+	Checkpointed bool          `json:"checkpointed,omitempty"`
+	Elapsed      time.Duration `json:"elapsed_ns"`
+	NodeEvals    int64         `json:"node_evals"` // op applications computed
+	MemoHits     int64         `json:"memo_hits"`
+	MemoMisses   int64         `json:"memo_misses"`
+	BytesRead    int64         `json:"bytes_read"`
+	ArchEvals    int64         `json:"arch_evals"` // candidate × architecture evaluations
 }
 
 // Best is the best individual of the final population.
@@ -247,6 +250,44 @@ type search struct {
 	maxChain int // Paper: most unary ops (but sum) on a root-to-leaf path
 	bestGen  int // generation of the last improvement of the best (patience)
 	evals0   int // evaluations before a resume (for evals/s)
+	// fresh lists the keys added to seen in the current generation, so an
+	// interrupted generation can be undone (see genStart).
+	fresh []uint64
+}
+
+// genStart is what a generation changes before it completes: undoing an
+// interrupted one leaves the state of the last completed generation, so
+// the checkpoint written on interruption resumes to the same result as an
+// uninterrupted run.
+type genStart struct {
+	rng                               []byte
+	children, evaluations, immigrants int
+	archEvals                         int64
+	rejections                        map[string]int
+}
+
+func (s *search) markGeneration() (genStart, error) {
+	rng, err := s.pcg.MarshalBinary()
+	if err != nil {
+		return genStart{}, err
+	}
+	s.fresh = s.fresh[:0]
+	rej := make(map[string]int, len(s.res.Rejections))
+	for k, v := range s.res.Rejections {
+		rej[k] = v
+	}
+	return genStart{rng: rng, children: s.res.Children, evaluations: s.res.Evaluations, immigrants: s.res.Immigrants,
+		archEvals: s.res.ArchEvals, rejections: rej}, nil
+}
+
+func (s *search) undoGeneration(g genStart) error {
+	for _, k := range s.fresh {
+		delete(s.seen, k)
+	}
+	s.fresh = s.fresh[:0]
+	s.res.Children, s.res.Evaluations, s.res.Immigrants, s.res.ArchEvals = g.children, g.evaluations, g.immigrants, g.archEvals
+	s.res.Rejections = g.rejections
+	return s.pcg.UnmarshalBinary(g.rng)
 }
 
 // Run searches for a proxy.
@@ -296,7 +337,16 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	} else if err := s.initPopulation(ctx); err != nil {
-		return nil, err
+		if ctx.Err() == nil || len(s.pop) == 0 {
+			return nil, err
+		}
+		// Interrupted while filling the population: what was evaluated is
+		// reported, but no checkpoint is written (a resumed run would
+		// continue with too small a population).
+		s.sortPop()
+		s.res.Stopped = "interrupted"
+		s.report(0)
+		return s.finish(), nil
 	}
 	s.res.Stopped = "gens"
 	bestFit := s.pop[0].Fitness
@@ -317,6 +367,10 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			s.res.Stopped = "patience"
 			break
 		}
+		mark, err := s.markGeneration()
+		if err != nil {
+			return nil, err
+		}
 		child, err := s.offspring(ctx, gen)
 		if err != nil {
 			if errors.Is(err, errExhausted) {
@@ -324,6 +378,9 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 				break
 			}
 			if ctx.Err() != nil {
+				if err := s.undoGeneration(mark); err != nil {
+					return nil, err
+				}
 				s.res.Stopped = "interrupted"
 				break
 			}
@@ -348,6 +405,14 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			s.res.Stopped = "interrupted"
 			break
 		}
+	}
+	// StopAfter stands for a kill, which writes nothing; a cancelled
+	// context is an orderly stop that keeps its state.
+	if s.res.Stopped == "interrupted" && ctx.Err() != nil && cfg.Checkpoint != "" {
+		if err := s.save(cfg.Checkpoint, s.res.Generations); err != nil {
+			return nil, fmt.Errorf("gp: writing the checkpoint of the interrupted search: %w", err)
+		}
+		s.res.Checkpointed = true
 	}
 	return s.finish(), nil
 }
@@ -576,6 +641,7 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 		return Individual{}, "duplicate"
 	}
 	s.seen[key] = true
+	s.fresh = append(s.fresh, key)
 	s.res.Evaluations++
 	root := s.ev.build(c, c.Expr)
 	n := len(s.prob.Archs)
