@@ -22,6 +22,10 @@ var (
 var gpt2Required = []string{"n_layer", "d_model", "n_head", "d_inner", "d_embed",
 	"div_val", "n_token", "cutoffs", "tgt_len", "tie_weight"}
 
+// maxGPT2Layers bounds n_layer: per-layer lists are built with that length
+// (the published models have at most 16 layers).
+const maxGPT2Layers = 1024
+
 // gpt2Params are the keys every params_summary.yaml entry must have.
 var gpt2ParamKeys = []string{"AdaEmb", "Attn", "FFN", "nonembedding", "total"}
 
@@ -257,8 +261,8 @@ func readGPT2Config(path string) (*GPT2Config, error) {
 		return nil, &LoadError{File: path, Msg: "malformed model config", Err: err}
 	}
 	bad := func(key, msg string) error { return &LoadError{File: path, Record: key, Msg: msg} }
-	if raw.NLayer == nil || *raw.NLayer < 1 {
-		return nil, bad("n_layer", "must be a positive integer")
+	if raw.NLayer == nil || *raw.NLayer < 1 || *raw.NLayer > maxGPT2Layers {
+		return nil, bad("n_layer", fmt.Sprintf("must be an integer from 1 to %d", maxGPT2Layers))
 	}
 	if raw.DModel == nil || *raw.DModel < 1 {
 		return nil, bad("d_model", "must be a positive integer")
@@ -399,9 +403,14 @@ func CleanCutoffs(cutoffs []int, nToken int) ([]int, error) {
 	return c, nil
 }
 
+// ipow is b^e for b ≥ 1, saturating at math.MaxInt (a width divided by it
+// is then 0, reported as such, instead of a division by an overflowed 0).
 func ipow(b, e int) int {
 	r := 1
 	for ; e > 0; e-- {
+		if r > math.MaxInt/b {
+			return math.MaxInt
+		}
 		r *= b
 	}
 	return r
@@ -431,6 +440,9 @@ func GPT2Params(cfg *GPT2Config) (GPT2ParamCount, error) {
 	}
 	if len(cfg.NHead) != cfg.NLayer || len(cfg.DInner) != cfg.NLayer {
 		return p, fmt.Errorf("n_head/d_inner have %d/%d entries, n_layer is %d", len(cfg.NHead), len(cfg.DInner), cfg.NLayer)
+	}
+	if cfg.DivVal < 1 {
+		return p, fmt.Errorf("div_val %d is not a positive integer", cfg.DivVal)
 	}
 	K := int64(len(cut))
 	if len(cfg.TieProjs) < len(cut) {
