@@ -190,6 +190,7 @@ func plural(n int, one, many string) string {
 // capture setting.
 type cacheGroup struct {
 	Bench    string    `json:"bench"`
+	Inferred bool      `json:"bench_inferred,omitempty"` // entries older than the benchmark's name in their meta
 	Model    string    `json:"model"`
 	Batch    int       `json:"batch"`
 	Seq      int       `json:"seq"`
@@ -218,21 +219,22 @@ type cacheListing struct {
 var reGPT2ID = regexp.MustCompile(`^config_[0-9]+_j[0-9]+$`)
 
 // entryBench names an entry's benchmark: recorded in its meta since
-// entries carry it, else inferred from the model and the architecture id.
-func entryBench(model string, meta map[string]string) string {
+// entries carry it, else guessed from the model and the architecture id
+// (inferred true: another benchmark may use the same ids).
+func entryBench(model string, meta map[string]string) (name string, inferred bool) {
 	if b := meta["bench"]; b != "" {
-		return b
+		return b, false
 	}
 	id := meta["arch"]
 	switch {
 	case model == runtime.FlexiBERTModelVersion:
-		return "flexibert"
+		return "flexibert", true
 	case reGPT2ID.MatchString(id):
-		return "gpt2-wt103"
+		return "gpt2-wt103", true
 	case strings.HasPrefix(id, bench.NanoName+"_"):
-		return bench.NanoName
+		return bench.NanoName, true
 	}
-	return "? (" + strings.SplitN(model, "/", 2)[0] + ")"
+	return "? (" + strings.SplitN(model, "/", 2)[0] + ")", true
 }
 
 func listCache(c *cache.Cache, budget int64, rule string) (*cacheListing, error) {
@@ -253,7 +255,8 @@ func listCache(c *cache.Cache, budget int64, rule string) (*cacheListing, error)
 			l.Unreadable++
 			continue
 		}
-		id := cacheGroup{Bench: entryBench(k.Model, in.Meta), Model: k.Model, Batch: k.Batch, Seq: k.Seq, Seed: k.Seed,
+		name, inferred := entryBench(k.Model, in.Meta)
+		id := cacheGroup{Bench: name, Inferred: inferred, Model: k.Model, Batch: k.Batch, Seq: k.Seq, Seed: k.Seed,
 			Backend: k.Backend, Fidelity: k.Fidelity, Channels: k.Channels, Tokens: k.Tokens}
 		g := groups[id]
 		if g == nil {
@@ -295,10 +298,14 @@ func (l *cacheListing) text(w io.Writer) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	defer tw.Flush()
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "benchmark\tcapture\tseed\tbackend\tfidelity\tchannels\ttokens\tentries\tsize\tlast used")
+	inferred := false
 	for _, g := range l.Groups {
+		name := g.Bench
+		if g.Inferred {
+			name, inferred = name+"*", true
+		}
 		ch := g.Channels
 		if ch == allChannels {
 			ch = "standard"
@@ -307,8 +314,12 @@ func (l *cacheListing) text(w io.Writer) {
 		if fid == "" {
 			fid = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d×%d\t%d\t%s\t%s\t%s\t%.8s\t%d\t%s\t%s\n", g.Bench, g.Batch, g.Seq, g.Seed,
+		fmt.Fprintf(tw, "%s\t%d×%d\t%d\t%s\t%s\t%s\t%.8s\t%d\t%s\t%s\n", name, g.Batch, g.Seq, g.Seed,
 			g.Backend, fid, ch, g.Tokens, g.Entries, fmtSize(g.Bytes), g.LastUsed.Local().Format("2006-01-02 15:04"))
+	}
+	tw.Flush()
+	if inferred {
+		fmt.Fprintln(w, "* benchmark guessed from the architecture ids: these entries were written before lpz recorded it")
 	}
 }
 

@@ -63,20 +63,21 @@ func TestCacheNotes(t *testing.T) {
 
 func TestEntryBench(t *testing.T) {
 	cases := []struct {
-		model string
-		meta  map[string]string
-		want  string
+		model    string
+		meta     map[string]string
+		want     string
+		inferred bool
 	}{
-		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1", "bench": "mine"}, "mine"},
-		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1"}, "gpt2-wt103"},
-		{runtime.FlexiBERTModelVersion, map[string]string{"arch": "17"}, "flexibert"},
-		{runtime.GPT2ModelVersion, map[string]string{"arch": "nano_003"}, bench.NanoName},
-		{runtime.LlamaModelVersion, map[string]string{"arch": "x"}, "? (llama)"},
-		{"", nil, "? ()"},
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1", "bench": "mine"}, "mine", false},
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "config_0_j1"}, "gpt2-wt103", true},
+		{runtime.FlexiBERTModelVersion, map[string]string{"arch": "17"}, "flexibert", true},
+		{runtime.GPT2ModelVersion, map[string]string{"arch": "nano_003"}, bench.NanoName, true},
+		{runtime.LlamaModelVersion, map[string]string{"arch": "x"}, "? (llama)", true},
+		{"", nil, "? ()", true},
 	}
 	for _, c := range cases {
-		if got := entryBench(c.model, c.meta); got != c.want {
-			t.Errorf("entryBench(%q, %v) = %q, want %q", c.model, c.meta, got, c.want)
+		if got, inf := entryBench(c.model, c.meta); got != c.want || inf != c.inferred {
+			t.Errorf("entryBench(%q, %v) = %q, %v; want %q, %v", c.model, c.meta, got, inf, c.want, c.inferred)
 		}
 	}
 }
