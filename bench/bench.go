@@ -28,6 +28,12 @@ type Benchmark struct {
 	Source         Source
 	HigherIsBetter bool   // false for valid_ppl (lower perplexity is better)
 	TruthName      string // "valid_ppl" | "glue"
+	// Tokens are the token ids of the capture text that ships with the
+	// benchmark (the embedded gpt2-wt103-mini: GPT-2 BPE ids of lpz's own
+	// text), used when no --text is given; TokensDesc says what they are.
+	// Nil for the others, which read their text (and tokenizer) from files.
+	Tokens     []int
+	TokensDesc string
 
 	index map[string]int
 }
@@ -40,6 +46,7 @@ type Source struct {
 	Path    string // path inside the upstream repository
 	Licence string
 	Dir     string // the local directory the data was read from
+	Subset  string // for a slice: which architectures, chosen by what rule
 	Hint    string // how to obtain the data (quoted in errors)
 }
 

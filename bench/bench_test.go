@@ -485,12 +485,14 @@ func TestLoadAnyUnknownNamesEveryKind(t *testing.T) {
 	if err == nil {
 		t.Fatal("unknown benchmark loaded")
 	}
-	for _, want := range append(slices.Clone(Names), NanoName, "lpz bench build", `"gpt2-wt10"`) {
+	for _, want := range append(slices.Clone(Names), MiniName, NanoName, "lpz bench build", `"gpt2-wt10"`) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
 	}
-	if b, err := LoadAny(NanoName, t.TempDir()); err != nil || b.Name != NanoName {
-		t.Errorf("nano: %v", err)
+	for _, name := range Embedded {
+		if b, err := LoadAny(name, t.TempDir()); err != nil || b.Name != name {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -241,21 +241,23 @@ func IsBenchDir(path string) bool {
 }
 
 // LoadAny resolves a --bench value: an lpz benchmark directory (or its
-// benchmark.json), the embedded "nano", or a published benchmark under
-// dataDir (Load).
+// benchmark.json), one of the embedded benchmarks ("gpt2-wt103-mini",
+// "nano"), or a published benchmark under dataDir (Load).
 func LoadAny(name, dataDir string) (*Benchmark, error) {
 	switch {
 	case IsBenchDir(name):
 		return LoadDir(name)
 	case name == NanoName:
 		return Nano()
+	case name == MiniName:
+		return Mini()
 	}
 	return Load(name, dataDir)
 }
 
 // HasData reports whether dataDir holds any published benchmark's directory
 // (dataDir/NAME for NAME in Names). With no --bench and no data, commands
-// default to the embedded nano benchmark.
+// default to the embedded gpt2-wt103-mini benchmark.
 func HasData(dataDir string) bool {
 	for _, n := range Names {
 		if st, err := os.Stat(filepath.Join(dataDir, n)); err == nil && st.IsDir() {

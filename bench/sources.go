@@ -39,6 +39,10 @@ const GPT2SourceHint = "get the directory " + GPT2Path + " from " + GPT2Repo +
 // Names lists the benchmarks Load knows, in a stable order.
 var Names = []string{"flexibert", "gpt2-wt103"}
 
+// Embedded lists the benchmarks built into the binary (LoadAny), the
+// default first: they need no data directory.
+var Embedded = []string{MiniName, NanoName}
+
 // Known names every --bench value LoadAny accepts, for messages: a user who
 // mistypes a name is usually looking for one of these.
-var Known = strings.Join(Names, ", ") + ", " + NanoName + ", or a directory from lpz bench build"
+var Known = strings.Join(Names, ", ") + ", " + strings.Join(Embedded, ", ") + ", or a directory from lpz bench build"

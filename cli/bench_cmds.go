@@ -88,12 +88,12 @@ var captureProvider func(bs *benchSession) (captureFunc, string, error)
 
 // benchUsage is the help of every --bench flag: the published names, the
 // embedded one, and a directory that lpz bench build wrote.
-var benchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + bench.NanoName +
-	" (embedded) | DIR (from lpz bench build); default: " + bench.NanoName + " when --data holds no benchmark"
+var benchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + bench.MiniName + " | " + bench.NanoName +
+	" (both embedded) | DIR (from lpz bench build); default: " + bench.MiniName + " when --data holds no benchmark"
 
 func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 	if name == "" && !bench.HasData(bench.DataDir(dataFlag)) {
-		name = bench.NanoName // fresh machine: the embedded benchmark
+		name = bench.MiniName // fresh machine: the embedded slice of gpt2-wt103
 	}
 	if name == "" {
 		return nil, usagef("--bench NAME is required (one of %s)", bench.Known)
@@ -103,7 +103,7 @@ func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 		return nil, usagef("%v", err)
 	}
 	dir := bench.DataDir(dataFlag)
-	b, err := bench.LoadAny(name, dir) // a published name, "nano", or an lpz bench build directory
+	b, err := bench.LoadAny(name, dir) // a published name, an embedded one, or an lpz bench build directory
 	if err != nil {
 		return nil, err
 	}
@@ -445,10 +445,10 @@ func runBench(env *Env, args []string) error {
 	case "list":
 		dir := bench.DataDir(*data)
 		fmt.Fprintf(env.Stdout, "data directory: %s\n", dir)
-		for _, name := range append(append([]string{}, bench.Names...), bench.NanoName) {
+		for _, name := range append(append([]string{}, bench.Names...), bench.Embedded...) {
 			b, err := bench.LoadAny(name, dir)
 			if err != nil {
-				fmt.Fprintf(env.Stdout, "  %-12s not loaded: %v\n", name, firstLine(err.Error()))
+				fmt.Fprintf(env.Stdout, "  %-15s not loaded: %v\n", name, firstLine(err.Error()))
 				continue
 			}
 			lo, hi := truthRange(b)
@@ -456,7 +456,7 @@ func runBench(env *Env, args []string) error {
 			if !b.HigherIsBetter {
 				dir = "lower is better"
 			}
-			fmt.Fprintf(env.Stdout, "  %-12s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, dir)
+			fmt.Fprintf(env.Stdout, "  %-15s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, dir)
 		}
 		return nil
 	case "show":
@@ -548,6 +548,7 @@ func showSource(w io.Writer, b *bench.Benchmark) {
 		line("branch", src.Branch)
 		line("commit", src.Commit)
 		line("path", src.Path)
+		line("subset", src.Subset)
 	}
 	line("licence", src.Licence)
 	data, embedded := strings.CutPrefix(src.Dir, "embedded:")

@@ -698,6 +698,9 @@ func captureTextDesc(bs *benchSession, s captureSettings) string {
 		}
 		return s.text + " (bytes)"
 	}
+	if s.text == "" && bs.b.Tokens != nil {
+		return bs.b.TokensDesc
+	}
 	return s.textPath(bs.data)
 }
 

@@ -192,13 +192,22 @@ func (c *capturer) loadMinibatch() error {
 	if err != nil {
 		return err
 	}
-	if !custom {
+	switch {
+	case custom:
+	case c.s.text == "" && c.bs.b.Tokens != nil:
+		// An embedded benchmark's own ids: no text or tokenizer files.
+		ids, textPath = c.bs.b.Tokens, c.bs.b.TokensDesc
+	default:
 		raw, err := os.ReadFile(textPath)
 		if err != nil {
 			return fmt.Errorf("capture needs real text for its minibatch: %w (pass --text FILE)", err)
 		}
-		tok, err := tokenizer.Load(c.s.tokenizerDir(c.bs.data))
+		dir := c.s.tokenizerDir(c.bs.data)
+		tok, err := tokenizer.Load(dir)
 		if err != nil {
+			if c.bs.b.Tokens != nil {
+				return fmt.Errorf("--text %s needs GPT-2's tokenizer to turn it into %s's ids, and it is not in %s: %w (pass --tokenizer DIR with GPT-2's vocab.json and merges.txt, or leave out --text to use the benchmark's embedded ids)", c.s.text, c.bs.b.Name, dir, err)
+			}
 			return fmt.Errorf("%w (pass --tokenizer DIR with GPT-2's vocab.json and merges.txt)", err)
 		}
 		ids = tok.Encode(string(raw))

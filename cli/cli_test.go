@@ -86,7 +86,7 @@ func TestSharedRankCommands(t *testing.T) {
 		{[]string{"rank", "--scores", sharedBench + "/reference/flexibert/BERT_results_activation.csv", "--column", "Number of Parameters", "--bench", "flexibert", "--data", sharedBench}, 0, []string{"kendall tau-b     0.4544"}},
 		{[]string{"rank", "dparams", "--bench", "gpt2-wt103", "--archs", "50", "--seed", "42", "--data", sharedBench, "--json"}, 0, []string{`"n": 50`, `"seed": 42`}},
 		{[]string{"rank", "layers * width", "--bench", "flexibert", "--data", sharedBench}, 0, []string{"n                 500"}},
-		{[]string{"bench", "list", "--data", sharedBench}, 0, []string{"gpt2-wt103    200 architectures", "flexibert     500 architectures"}},
+		{[]string{"bench", "list", "--data", sharedBench}, 0, []string{"gpt2-wt103       200 architectures", "flexibert        500 architectures"}},
 		{[]string{"bench", "show", "gpt2-wt103", "config_4_j5", "--data", sharedBench}, 0, []string{"params = 26576888"}},
 		{[]string{"eval", "params", "--bench", "flexibert", "--arch", "0", "--model-fidelity", "upstream-proxy", "--data", sharedBench}, 0, []string{"13330176"}},
 	}
@@ -102,11 +102,11 @@ func TestSharedRankCommands(t *testing.T) {
 	}
 }
 
-// With no --bench and no data directory, rank uses the embedded nano
-// benchmark (a fresh machine needs no download).
-func TestRankDefaultsToNano(t *testing.T) {
+// With no --bench and no data directory, rank uses the embedded slice of
+// gpt2-wt103 (a fresh machine needs no download).
+func TestRankDefaultsToMini(t *testing.T) {
 	out, errs, code := lpz(t, "", "rank", "params")
-	if code != 0 || !strings.Contains(out, "benchmark         nano") {
+	if code != 0 || !strings.Contains(out, "benchmark         gpt2-wt103-mini") {
 		t.Fatalf("code %d\n%s\n%s", code, out, errs)
 	}
 }
