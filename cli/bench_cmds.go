@@ -195,11 +195,14 @@ func compileFor(src string) (*interp.Program, error) {
 // scoreArchs evaluates p on each architecture. Architectures are evaluated
 // concurrently (each one's inputs are independent); captures run one at a
 // time inside the capture function when it needs the CPU for itself.
-// It returns the finite scores by id and the ids with NaN/Inf scores.
+// It returns the finite scores by id and the ids with NaN/Inf scores; when
+// ctx is cancelled, those of the architectures finished so far with ctx's
+// error.
 func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs []bench.Arch, workers int, progress func(done int)) (map[string]float64, []string, error) {
 	channels := p.Inputs()
 	scores := make([]float64, len(archs))
 	errs := make([]error, len(archs))
+	finished := make([]bool, len(archs))
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -223,6 +226,7 @@ func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs
 				}
 				errs[i] = err
 				mu.Lock()
+				finished[i] = ctx.Err() == nil || err == nil
 				done++
 				if progress != nil {
 					progress(done)
@@ -239,12 +243,12 @@ func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	out := map[string]float64{}
 	var invalid []string
 	for i, a := range archs {
+		if !finished[i] {
+			continue
+		}
 		if errs[i] != nil {
 			if _, nonFinite := errs[i].(*interp.NonFiniteError); nonFinite {
 				invalid = append(invalid, a.ID)
@@ -254,22 +258,34 @@ func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs
 		}
 		out[a.ID] = scores[i]
 	}
-	return out, invalid, nil
+	return out, invalid, ctx.Err()
 }
 
 // selectArchs picks the architectures of a command: listed ids, or a
 // seeded sample of n (0 = all) in benchmark order.
 func selectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arch, error) {
 	if ids == "" {
+		if n > len(b.Archs) {
+			return nil, usagef("--archs %d: %s has %d architectures", n, b.Name, len(b.Archs))
+		}
 		return bench.Sample(b, n, seed), nil
 	}
 	var out []bench.Arch
+	seen := map[string]bool{}
 	for _, id := range strings.Split(ids, ",") {
-		a, ok := b.Arch(strings.TrimSpace(id))
-		if !ok {
-			return nil, fmt.Errorf("benchmark %s has no architecture %q", b.Name, id)
+		id = strings.TrimSpace(id)
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		a, err := findArch(b, id)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, usagef("--ids names no architecture")
 	}
 	return out, nil
 }
@@ -297,7 +313,7 @@ func runRank(env *Env, args []string) error {
 	scoresFile := fs.String("scores", "", "rank a per-architecture score file (YAML id: value, or CSV id,value) instead of a formula")
 	column := fs.String("column", "", "with --scores: the column (CSV header) or inner key (YAML) to read")
 	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
-	workers := fs.Int("workers", 0, "architectures evaluated in parallel (default: all cores)")
+	workers := intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
 	saveScores := fs.String("save-scores", "", "write the per-architecture scores to this YAML file (id: value), readable by --scores")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
@@ -306,6 +322,12 @@ func runRank(env *Env, args []string) error {
 	}
 	if (*scoresFile == "") == (len(pos) != 1) {
 		return usagef("want one formula, or --scores FILE (not both)")
+	}
+	if err := outputFile("plot", *plot, plotExts...); err != nil {
+		return err
+	}
+	if err := outputFile("save-scores", *saveScores, ".yaml", ".yml"); err != nil {
+		return err
 	}
 	n, err := parseArchs(*archs)
 	if err != nil {
@@ -321,6 +343,7 @@ func runRank(env *Env, args []string) error {
 		return err
 	}
 	var report *rank.Report
+	var stopped error // set when a signal stopped the scoring
 	if *scoresFile != "" {
 		var scores map[string]float64
 		if *column != "" {
@@ -339,13 +362,19 @@ func runRank(env *Env, args []string) error {
 		if err != nil {
 			return printed(env, err)
 		}
-		ctx, stop := signalContext()
+		ctx, stop := interruptible(env.Stderr)
 		defer stop()
 		bar := newProgress(env.Stderr, "rank", len(sample), needsCapture(p))
 		scores, invalid, err := bs.scoreArchs(ctx, p, sample, *workers, bar.update)
 		bar.finish()
-		if err != nil {
+		if err != nil && !stoppedBySignal(ctx) {
 			return err
+		}
+		if err != nil {
+			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", len(scores)+len(invalid), len(sample))
+			if len(scores) < 3 {
+				return interrupted(ctx, "only %d of %d architectures were scored, too few to rank; their captures are cached: run the same command again to go on", len(scores)+len(invalid), len(sample))
+			}
 		}
 		var valid []bench.Arch
 		for _, a := range sample {
@@ -365,27 +394,28 @@ func runRank(env *Env, args []string) error {
 	if *ids == "" && n > 0 && n < len(bs.b.Archs) {
 		report.Seed = seed
 	}
-	if *saveScores != "" {
-		if err := writeScores(*saveScores, report); err != nil {
-			return err
-		}
-	}
-	if *plot != "" {
-		title := fmt.Sprintf("%s on %s", report.Proxy, bs.b.Name)
-		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.b.TruthName); err != nil {
-			return err
-		}
-	}
+	// Printed first: a failing write must not cost the ranking.
 	if *asJSON {
 		b, err := report.JSON()
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(env.Stdout, string(b))
-		return nil
+	} else {
+		fmt.Fprint(env.Stdout, report.Text())
 	}
-	fmt.Fprint(env.Stdout, report.Text())
-	return nil
+	if *saveScores != "" {
+		if err := writeScores(*saveScores, report); err != nil {
+			return fmt.Errorf("the ranking is above, but --save-scores failed: %w", err)
+		}
+	}
+	if *plot != "" {
+		title := fmt.Sprintf("%s on %s", report.Proxy, bs.b.Name)
+		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.b.TruthName); err != nil {
+			return fmt.Errorf("the ranking is above, but --plot failed: %w", err)
+		}
+	}
+	return stopped
 }
 
 // engineHook picks the evaluation engine (the capture wiring installs the
@@ -437,6 +467,9 @@ func runBench(env *Env, args []string) error {
 	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	sub := args[0]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		return &helpRequest{fs: fs}
+	}
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -27,17 +26,6 @@ import (
 
 // lpz bench build: ground truth for a search space of your own (see
 // bench/custom.go for the benchmark format and bench/space.go for spaces).
-
-const benchBuildUsage = `lpz bench build --space SPACE --n N --steps K --text FILE --out DIR [flags]
-
-Samples N architectures of SPACE (a built-in space: ` + "%s" + `, or a YAML
-file), trains each from scratch for K steps on the first part of FILE
-(byte-level tokens), measures the validation loss / perplexity on the rest,
-and writes DIR/benchmark.json (load it with --bench DIR). Re-running the same
-command resumes: finished architectures are kept. --long M trains a seeded
-subset of M finished architectures for --long-steps and stores the rank
-correlation of short- and long-training validation loss as evidence.
-`
 
 // buildOptions are the settings of one build.
 type buildOptions struct {
@@ -65,35 +53,29 @@ var buildStopAfter int
 func runBenchBuild(env *Env, args []string) error {
 	fs := flag.NewFlagSet("bench build", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	space := fs.String("space", "", "search space: a built-in name or a YAML file")
-	n := fs.Int("n", 32, "architectures to sample")
-	steps := fs.Int("steps", 0, "training steps per architecture (default: the space's train.steps, else 40)")
+	space := fs.String("space", "", "search space: a built-in name ("+strings.Join(bench.SpaceNames(), ", ")+") or a YAML file")
+	n := intFlag(fs, "n", 32, 1, 1_000_000, "architectures to sample")
+	steps := intFlag(fs, "steps", 0, 0, math.MaxInt32, "training steps per architecture (0: the space's train.steps, else 40)")
 	text := fs.String("text", "", "training/validation text (UTF-8, read as bytes)")
 	out := fs.String("out", "", "output directory (created; re-running resumes)")
 	seed := fs.Uint64("seed", 0, "seed of the sample, the weights and the batch order")
-	workers := fs.Int("workers", 1, "architectures trained at once (each training uses every core)")
+	workers := intFlag(fs, "workers", 1, 1, maxWorkers, "architectures trained at once (each training uses every core)")
 	backend := fs.String("backend", "", "compute backend (default go: SimpleGo)")
-	batch := fs.Int("batch", 0, "sequences per step (default: the space's train.batch, else 8)")
-	seq := fs.Int("seq", 0, "tokens per sequence (default: the model's context)")
-	lr := fs.Float64("lr", 0, "peak learning rate (default: the space's train.lr, else 0.005)")
-	evalBatches := fs.Int("eval-batches", 0, "validation batches (default: the space's train.eval_batches, else 16)")
-	validFrac := fs.Float64("valid-frac", 0.1, "fraction of the text (its end) held out for validation")
+	batch := intFlag(fs, "batch", 0, 0, 4096, "sequences per step (0: the space's train.batch, else 8)")
+	seq := intFlag(fs, "seq", 0, 0, 4096, "tokens per sequence (0: the model's context; else at least 2)")
+	lr := floatFlag(fs, "lr", 0, "[0, 10]", "peak learning rate (0: the space's train.lr, else 0.005)")
+	evalBatches := intFlag(fs, "eval-batches", 0, 0, 1_000_000, "validation batches (0: the space's train.eval_batches, else 16)")
+	validFrac := floatFlag(fs, "valid-frac", 0.1, "(0, 1)", "fraction of the text (its end) held out for validation")
 	name := fs.String("name", "", "benchmark name (default: the space's name)")
-	long := fs.Int("long", 0, "evidence: train this many finished architectures (seeded subset) for --long-steps")
-	longSteps := fs.Int("long-steps", 0, "evidence: steps of the long runs (default 5× --steps)")
+	long := intFlag(fs, "long", 0, 0, 1_000_000, "evidence: train this many finished architectures (seeded subset) for --long-steps")
+	longSteps := intFlag(fs, "long-steps", 0, 0, math.MaxInt32, "evidence: steps of the long runs (0: 5× --steps)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	only := fs.String("only", "", "comma-separated architecture ids: train only these of the sample (e.g. to spread a build over machines)")
 	if _, err := parseFlags(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(env.Stdout, benchBuildUsage, strings.Join(bench.SpaceNames(), ", "))
-			fs.SetOutput(env.Stdout)
-			fs.PrintDefaults()
-			return nil
-		}
 		return err
 	}
 	if *space == "" || *out == "" || *text == "" {
-		return usagef("want: "+strings.SplitN(benchBuildUsage, "\n", 2)[0]+" (built-in spaces: %s)", strings.Join(bench.SpaceNames(), ", "))
+		return usagef("want: lpz %s (built-in spaces: %s; lpz help bench build)", docs["bench build"].usage[0], strings.Join(bench.SpaceNames(), ", "))
 	}
 	sp, err := bench.LoadSpace(*space)
 	if err != nil {
@@ -141,13 +123,10 @@ func runBenchBuild(env *Env, args []string) error {
 			o.only[strings.TrimSpace(id)] = true
 		}
 	}
-	if o.n < 1 {
-		return usagef("--n must be ≥ 1")
+	if *seq == 1 {
+		return usagef("--seq 1: want 0 (the model's context) or at least 2 tokens")
 	}
-	if o.validFrac <= 0 || o.validFrac >= 1 {
-		return usagef("--valid-frac must be in (0, 1)")
-	}
-	ctx, stop := signalContext()
+	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	res, err := buildBenchmark(ctx, env, o)
 	if res != nil {
@@ -410,7 +389,11 @@ func buildBenchmark(ctx context.Context, env *Env, o buildOptions) (*buildResult
 	}
 	if runCtx.Err() != nil {
 		res.wall = time.Since(start)
-		return res, fmt.Errorf("interrupted: %d of %d architectures done; run the same command again to resume", len(cb.Archs), len(archs))
+		msg := fmt.Sprintf("%d of %d architectures are trained and written to %s; run the same command again to resume", len(cb.Archs), len(archs), benchPath)
+		if stoppedBySignal(ctx) {
+			return res, interrupted(ctx, "%s", msg)
+		}
+		return res, errors.New("interrupted: " + msg)
 	}
 	if o.long > 0 {
 		if err := buildEvidence(runCtx, env, o, cb, records, train, valid, dataSHA, split); err != nil {
@@ -479,7 +462,11 @@ func buildEvidence(ctx context.Context, env *Env, o buildOptions, cb *bench.Cust
 		return err
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted during the long runs; run the same command again to resume")
+		msg := "the benchmark is written; the evidence's long runs finished so far are kept: run the same command again to resume"
+		if stoppedBySignal(ctx) {
+			return interrupted(ctx, "%s", msg)
+		}
+		return errors.New("interrupted: " + msg)
 	}
 	ev := &bench.CustomEvidence{Steps: o.longSteps}
 	for k, i := range idx {
@@ -557,23 +544,15 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // buildVCS is the binary's VCS revision (from the build info), if known.
 func buildVCS() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", ""
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
-			}
-		}
-		if rev != "" {
-			return "lpz " + rev[:min(12, len(rev))] + dirty
-		}
+	b := readBuild()
+	if b.revision == "" {
+		return "lpz (unknown revision)"
 	}
-	return "lpz (unknown revision)"
+	dirty := ""
+	if b.modified {
+		dirty = "+dirty"
+	}
+	return "lpz " + b.revision[:min(12, len(b.revision))] + dirty
 }
 
 // buildProgress reports a build on stderr: a redrawn step line on a

@@ -330,7 +330,7 @@ func runCache(env *Env, args []string) error {
 	}
 	fs := flag.NewFlagSet("cache", flag.ContinueOnError)
 	dirFlag := fs.String("cache", "", "capture cache directory (default: the user cache directory, lpz/captures)")
-	gib := fs.Float64("cache-budget", 0, cacheBudgetHelp)
+	gib := floatFlag(fs, "cache-budget", 0, "(0, 1e6]", cacheBudgetHelp)
 	asJSON := fs.Bool("json", false, "list as JSON")
 	yes := fs.Bool("yes", false, "clear: really remove every entry")
 	pos, err := parseFlags(fs, args)
@@ -339,9 +339,6 @@ func runCache(env *Env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q (lpz cache [list | prune | clear --yes])", pos[0])
-	}
-	if *gib < 0 || math.IsNaN(*gib) || math.IsInf(*gib, 0) {
-		return usagef("--cache-budget wants a number of GiB > 0")
 	}
 	dir := *dirFlag
 	if dir == "" {

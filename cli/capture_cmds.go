@@ -49,14 +49,14 @@ type captureSettings struct {
 func init() {
 	captureFlagHooks = append(captureFlagHooks, func(fs *flag.FlagSet) {
 		fs.String("backend", "", "compute backend: go (SimpleGo, default), go:OPTIONS, or xla:/path/plugin.so (builds with -tags xla); default $GOMLX_BACKEND")
-		fs.Int("batch", defaultCaptureBatch, "capture minibatch: sequences")
-		fs.Int("seq", defaultCaptureSeq, "capture minibatch: tokens per sequence")
+		intFlag(fs, "batch", defaultCaptureBatch, 1, 4096, "capture minibatch: sequences")
+		intFlag(fs, "seq", defaultCaptureSeq, 2, 4096, "capture minibatch: tokens per sequence")
 		fs.Uint64("capture-seed", 0, "seed of the weights and of the minibatch windows")
 		fs.String("text", "", "text for the minibatch (default: DATA/../text/wikitext2_valid.txt)")
 		fs.String("tokenizer", "", "GPT-2 tokenizer directory with vocab.json and merges.txt (default: DATA/../tokenizer/gpt2)")
 		fs.String("cache", "", "capture cache directory (default: the user cache directory, lpz/captures)")
 		fs.Bool("no-cache", false, "capture without reading or writing the cache")
-		fs.Float64("cache-budget", 0, cacheBudgetHelp)
+		floatFlag(fs, "cache-budget", 0, "(0, 1e6]", cacheBudgetHelp)
 	})
 	captureSettingsHook = func(bs *benchSession, fs *flag.FlagSet) {
 		get := func(name string) string {
@@ -463,7 +463,7 @@ func runCapture(env *Env, args []string) error {
 	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
 	seed := fs.Int64("seed", 42, "seed of the architecture sample")
 	shard := fs.String("shard", "", "i/n: capture only the i-th of n deterministic shards (0-based), e.g. for a Kubernetes Indexed Job or a Slurm array")
-	workers := fs.Int("workers", 1, "architectures captured at once (each capture already uses every core)")
+	workers := intFlag(fs, "workers", 1, 1, maxWorkers, "architectures captured at once (each capture already uses every core)")
 	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	addCaptureFlags(fs)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -502,7 +502,7 @@ func runCapture(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
+	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	start := time.Now()
 	bar := newProgress(env.Stderr, "capture", len(sample), true)
@@ -566,7 +566,7 @@ func runCapture(env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "failed: %s\n", f)
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: %d of %d done; run the same command again to resume", done, len(sample))
+		return interrupted(ctx, "%d of %d architectures are captured and cached; run the same command again to resume", st.captured+st.cached, len(sample))
 	}
 	if len(failed) > 0 {
 		return &exitError{1}

@@ -6,9 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"lpz/lang"
 	"os"
-	"sort"
-	"strings"
 )
 
 // Env is what a command may touch: its streams (tests pass buffers).
@@ -53,19 +52,40 @@ func Main(args []string, env *Env) int {
 		}
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
+	switch name {
+	case "-h", "--help":
 		printUsage(env.Stdout)
 		return 0
+	case "--version", "-version":
+		name = "version"
 	}
-	for _, c := range commands {
-		if c.name == name {
-			err := c.run(env, args[1:])
-			return report(env, name, err)
-		}
+	if c := lookupCommand(name); c != nil {
+		return report(env, name, c.run(env, args[1:]))
 	}
-	fmt.Fprintf(env.Stderr, "lpz: unknown command %q\n\n", name)
+	fmt.Fprintf(env.Stderr, "lpz: unknown command %q%s\n\n", name, commandHint(name))
 	printUsage(env.Stderr)
 	return 2
+}
+
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// commandHint is a did-you-mean for a misspelt command.
+func commandHint(name string) string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	if best, ok := lang.Closest(name, names); ok {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return ""
 }
 
 func report(env *Env, name string, err error) int {
@@ -75,6 +95,16 @@ func report(env *Env, name string, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	var ie *interruptError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(env.Stderr, "lpz %s: %s\n", name, ie.msg)
+		return ie.code()
+	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		printCommandHelp(env.Stdout, hr.fs.Name(), hr.fs)
+		return 0
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -86,77 +116,6 @@ func report(env *Env, name string, err error) int {
 	}
 	fmt.Fprintf(env.Stderr, "lpz %s: %v\n", name, err)
 	return 1
-}
-
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "lpz — a language, interpreter and search engine for zero-cost proxies")
-	fmt.Fprintln(w, "\nUsage: lpz COMMAND [arguments] (lpz COMMAND -h for its flags)")
-	sorted := append([]*command(nil), commands...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
-	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-}
-
-// parseFlags parses flags that may appear before, between or after the
-// positional arguments (lpz eval EXPR --inputs DIR), which the flag package
-// alone does not allow. A literal "--" ends flag parsing.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var flags, positional []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		if len(a) > 1 && a[0] == '-' && !isNumber(a) && !looksLikeFormula(fs, a) {
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
-			if f := fs.Lookup(name); f != nil {
-				if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-					continue
-				}
-				if i+1 < len(args) {
-					flags = append(flags, args[i+1])
-					i++
-				}
-			}
-			continue
-		}
-		positional = append(positional, a)
-	}
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return nil, err
-		}
-		return nil, usagef("%v", err)
-	}
-	return positional, nil
-}
-
-// looksLikeFormula tells a formula that starts with a minus ("-sum(A)")
-// from a flag: it is not a defined flag and holds characters no flag has.
-func looksLikeFormula(fs *flag.FlagSet, a string) bool {
-	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-	if fs.Lookup(name) != nil {
-		return false
-	}
-	return strings.ContainsAny(name, "()[]*/+ ,")
-}
-
-func isNumber(s string) bool {
-	for _, c := range s[1:] {
-		if !(c >= '0' && c <= '9' || c == '.' || c == 'e') {
-			return false
-		}
-	}
-	return true
 }
 
 func isTerminal(r io.Reader) bool {

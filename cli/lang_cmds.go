@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,10 +23,6 @@ func init() {
 	register(&command{"eval", "evaluate an expression: lpz eval EXPR --inputs DIR [--json]", runEval})
 	register(&command{"ops", "the operator and input-channel reference", runOps})
 	register(&command{"fmt", "print a script in canonical form: lpz fmt FILE [-w]", runFmt})
-}
-
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
 // channelTypes is the checker environment when no data is loaded: every

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -126,59 +127,116 @@ func ablationSettings(spec string, base gp.Config) ([]ablationSetting, error) {
 	return settings, nil
 }
 
+// ablationCell is one run of an ablation: its winner's ρ and the search's
+// effort.
+type ablationCell struct {
+	sample, all float64
+	evals       int
+	toBest      int // evaluations until the final best was found
+	improv      int // improvements of the best after the initial population
+}
+
 // runAblation runs one of the paper's ablations over several seeds and
-// prints a table (sample and full ρ of each run's winner).
+// prints a table (sample and full ρ of each run's winner). Seeds run one
+// after another with every setting, so a signal leaves a table of whole
+// seeds (plus the settings that finished the last one).
 func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
 	settings, err := ablationSettings(o.ablation, o.cfg)
 	if err != nil {
 		return err
 	}
 	seeds := max(1, o.seeds)
-	type cell struct {
-		sample, all float64
-		evals       int
-		toBest      int // evaluations until the final best was found
-		improv      int // improvements of the best after the initial population
-	}
-	cells := make([][]cell, len(settings))
+	cells := make([][]ablationCell, len(settings))
 	histories := make([][][]gp.GenStats, len(settings)) // setting, seed
-	for si, s := range settings {
-		for k := 0; k < seeds; k++ {
+	var stopped error
+runs:
+	for k := 0; k < seeds; k++ {
+		for si, s := range settings {
 			cfg := s.cfg
 			cfg.Seed = uint64(o.seed) + uint64(k)
 			cfg.Progress = nil
-			res, err := gp.Run(ctx, sample, cfg)
+			c, hist, text, err := ablationRun(ctx, bs, sample, cfg)
 			if err != nil {
-				return err
-			}
-			best := res.Best()
-			full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers, nil)
-			if err != nil {
-				return err
-			}
-			toBest := res.Evaluations
-			for _, h := range res.History {
-				if h.Best >= best.Fitness {
-					toBest = h.Evals
-					break
+				if !stoppedBySignal(ctx) {
+					return err
 				}
+				stopped = interrupted(ctx, "the table above holds the runs that finished; %s seed %d was stopped (runs are deterministic: the same command repeats the finished ones exactly)", s.name, cfg.Seed)
+				break runs
 			}
-			improv := 0
-			for j := 1; j < len(res.History); j++ {
-				if res.History[j].Best > res.History[j-1].Best {
-					improv++
-				}
-			}
-			cells[si] = append(cells[si], cell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv})
-			histories[si] = append(histories[si], res.History)
-			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, best.Rho, full[0].Rho, best.Text)
+			cells[si] = append(cells[si], c)
+			histories[si] = append(histories[si], hist)
+			fmt.Fprintf(env.Stderr, "%s seed %d: sample ρ %.4f, all ρ %.4f: %s\n", s.name, cfg.Seed, c.sample, c.all, text)
 		}
 	}
-	winsSample := countWins(cells, seeds, func(c cell) float64 { return c.sample })
-	winsAll := countWins(cells, seeds, func(c cell) float64 { return c.all })
-	fmt.Fprintf(env.Stdout, "ablation %s on %s, %d seeds from %d (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, len(sample.Archs), len(bs.b.Archs))
-	fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %-14s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins (sample)", "wins (all)")
+	printAblationTable(env.Stdout, o, bs, sample, settings, cells, seeds)
+	if o.plot != "" {
+		labels := make([]string, len(settings))
+		curves := make([][]gp.GenStats, len(settings))
+		for si, s := range settings {
+			labels[si], curves[si] = s.name, meanHistory(histories[si])
+		}
+		title := fmt.Sprintf("ablation %s on %s (mean best ρ over seeds %d–%d)", o.ablation, bs.b.Name, o.seed, o.seed+int64(seeds)-1)
+		if seeds == 1 {
+			title = fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed)
+		}
+		if err := plotHistory(o.plot, labels, curves, title); err != nil {
+			return fmt.Errorf("the table is above, but --plot failed: %w", err)
+		}
+	}
+	return stopped
+}
+
+// ablationRun is one search of an ablation and its winner's ranking on
+// every architecture; a signal makes it fail (a half run is no cell).
+func ablationRun(ctx context.Context, bs *benchSession, sample *gp.Problem, cfg gp.Config) (ablationCell, []gp.GenStats, string, error) {
+	res, err := gp.Run(ctx, sample, cfg)
+	if err == nil && res.Stopped == "interrupted" {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return ablationCell{}, nil, "", err
+	}
+	best := res.Best()
+	full, err := assessAll(ctx, bs, []lang.Expr{best.Expr}, sample.Terminals, cfg.Workers, nil)
+	if err != nil {
+		return ablationCell{}, nil, "", err
+	}
+	toBest := res.Evaluations
+	for _, h := range res.History {
+		if h.Best >= best.Fitness {
+			toBest = h.Evals
+			break
+		}
+	}
+	improv := 0
+	for j := 1; j < len(res.History); j++ {
+		if res.History[j].Best > res.History[j-1].Best {
+			improv++
+		}
+	}
+	return ablationCell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv}, res.History, best.Text, nil
+}
+
+// printAblationTable prints one row per setting over its finished runs;
+// wins count only the seeds every setting finished.
+func printAblationTable(w io.Writer, o *searchOpts, bs *benchSession, sample *gp.Problem, settings []ablationSetting, cells [][]ablationCell, seeds int) {
+	complete := seeds
+	for _, c := range cells {
+		complete = min(complete, len(c))
+	}
+	winsSample := countWins(cells, complete, func(c ablationCell) float64 { return c.sample })
+	winsAll := countWins(cells, complete, func(c ablationCell) float64 { return c.all })
+	finished := ""
+	if complete < seeds {
+		finished = fmt.Sprintf(" (stopped: %d finished by every setting)", complete)
+	}
+	fmt.Fprintf(w, "ablation %s on %s, %d seeds from %d%s (sample %d, all %d)\n", o.ablation, bs.b.Name, seeds, o.seed, finished, len(sample.Archs), len(bs.b.Archs))
+	fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %-14s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins (sample)", "wins (all)")
 	for si, s := range settings {
+		if len(cells[si]) == 0 {
+			fmt.Fprintf(w, "  %-16s  no finished run\n", s.name)
+			continue
+		}
 		var a, b, e, tb []float64
 		var improv float64
 		for _, c := range cells[si] {
@@ -191,22 +249,9 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		if improv > 0 {
 			perImprov = fmt.Sprintf("%.1f", mean(e)*float64(len(e))/improv)
 		}
-		fmt.Fprintf(env.Stdout, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12s  %-14s  %s\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
-			winsSample[si].String(seeds), winsAll[si].String(seeds))
+		fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12s  %-14s  %s\n", s.name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
+			winsSample[si].String(complete), winsAll[si].String(complete))
 	}
-	if o.plot != "" {
-		labels := make([]string, len(settings))
-		curves := make([][]gp.GenStats, len(settings))
-		for si, s := range settings {
-			labels[si], curves[si] = s.name, meanHistory(histories[si])
-		}
-		title := fmt.Sprintf("ablation %s on %s (mean best ρ over seeds %d–%d)", o.ablation, bs.b.Name, o.seed, o.seed+int64(seeds)-1)
-		if seeds == 1 {
-			title = fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed)
-		}
-		return plotHistory(o.plot, labels, curves, title)
-	}
-	return nil
 }
 
 // meanHistory averages best and median ρ per generation over the seeds'

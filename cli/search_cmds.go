@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,19 +106,61 @@ func simplifyWith(w io.Writer, src, rulesFile string) error {
 	return nil
 }
 
-// runSimplify takes no flags, so an expression may start with a minus.
 func runSimplify(env *Env, args []string) error {
-	var rulesFile string
-	if len(args) > 1 && (args[0] == "--rules" || args[0] == "-rules") {
-		rulesFile, args = args[1], args[2:]
+	fs := flag.NewFlagSet("simplify", flag.ContinueOnError)
+	rulesFile := fs.String("rules", "", "rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
 	}
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	if len(args) != 1 || args[0] == "-h" || args[0] == "--help" {
+	if len(pos) != 1 {
 		return usagef("want one expression: lpz simplify [--rules FILE] EXPR")
 	}
-	return printed(env, simplifyWith(env.Stdout, args[0], rulesFile))
+	return printed(env, simplifyWith(env.Stdout, pos[0], *rulesFile))
+}
+
+// Ranges of the search's flags: beyond them a run is a mistake (a typo, a
+// unit confusion) rather than an experiment, and it is refused before any
+// capture.
+const (
+	defaultSample = 50
+	maxPop        = 1_000_000
+	maxUnary      = 16 // trees stay far below lang's nesting limit
+	maxDepth      = 32
+	maxWorkers    = 4096
+	maxSeeds      = 1000
+)
+
+// sampleSize is --sample checked against the benchmark: given, it must
+// leave the benchmark's size; not given, it is 50 or two thirds of a
+// smaller benchmark, so that some architectures are always held out.
+func sampleSize(fs *flag.FlagSet, given, n int, name string) (int, error) {
+	if !flagSet(fs, "sample") {
+		return min(defaultSample, max(3, n*2/3)), nil
+	}
+	if given > n {
+		return 0, usagef("--sample %d: %s has %d architectures (want 3 to %d; those outside the sample are held out)", given, name, n, n)
+	}
+	return given, nil
+}
+
+// checkOutputs refuses output paths that could not be written before any
+// work is done.
+func (o *searchOpts) checkOutputs() error {
+	for _, c := range []struct {
+		flag, path string
+		exts       []string
+	}{{"plot", o.plot, plotExts}, {"checkpoint", o.cfg.Checkpoint, nil}, {"cpuprofile", o.cpuProfile, nil}} {
+		if err := outputFile(c.flag, c.path, c.exts...); err != nil {
+			return err
+		}
+	}
+	if o.resume != "" {
+		if _, err := os.Stat(o.resume); err != nil {
+			return usagef("--resume %s: no such checkpoint file", o.resume)
+		}
+	}
+	return nil
 }
 
 // searchOpts are the parsed flags of lpz search.
@@ -134,44 +179,74 @@ type searchOpts struct {
 	quiet                         bool
 	cpuProfile                    string
 	stderr                        io.Writer
+	fs                            *flag.FlagSet
+}
+
+// benchFlags are the flags that make another command see the same
+// benchmark and captures as this search (for the report's next command).
+func (o *searchOpts) benchFlags(bs *benchSession) string {
+	out := " --bench " + shellQuote(bs.b.Name)
+	if o.fs == nil {
+		return out
+	}
+	o.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data" || f.Name == "model-fidelity" || slices.Contains(captureGroup.flags, f.Name) {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				out += " --" + f.Name
+			} else {
+				out += " --" + f.Name + " " + shellQuote(f.Value.String())
+			}
+		}
+	})
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func runSearch(env *Env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	o := &searchOpts{stderr: env.Stderr}
+	o := &searchOpts{stderr: env.Stderr, fs: fs}
 	d := gp.DefaultConfig()
 	fs.StringVar(&o.bench, "bench", "", benchUsage)
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")
-	fs.IntVar(&o.sample, "sample", 50, "architectures in the fitness sample (seeded by --seed)")
-	fs.IntVar(&o.cfg.Pop, "pop", d.Pop, "population size")
-	fs.IntVar(&o.cfg.Gens, "gens", d.Gens, "generations (one offspring each)")
-	fs.Float64Var(&o.cfg.Cx, "cx", d.Cx, "crossover probability")
-	fs.Float64Var(&o.cfg.Mut, "mut", d.Mut, "mutation probability")
-	fs.Float64Var(&o.cfg.Ratio, "ratio", d.Ratio, "parents are drawn from this top fraction")
+	intVar(fs, &o.sample, "sample", defaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (default 50, or two thirds of a smaller benchmark)")
+	intVar(fs, &o.cfg.Pop, "pop", d.Pop, 2, maxPop, "population size")
+	intVar(fs, &o.cfg.Gens, "gens", d.Gens, 0, math.MaxInt, "generations, one offspring each (0: only the initial population)")
+	floatVar(fs, &o.cfg.Cx, "cx", d.Cx, "[0, 1]", "crossover probability")
+	floatVar(fs, &o.cfg.Mut, "mut", d.Mut, "[0, 1]", "mutation probability")
+	floatVar(fs, &o.cfg.Ratio, "ratio", d.Ratio, "(0, 1]", "parents are drawn from this top fraction of the population")
 	fs.Int64Var(&o.seed, "seed", 42, "seed of the sample and of the search")
-	fs.IntVar(&o.cfg.Unary, "unary", d.Unary, "unary ops per branch of the paper's tree")
-	fs.IntVar(&o.cfg.Depth, "depth", 0, "free-form trees of at most this depth instead of the paper's tree")
+	intVar(fs, &o.cfg.Unary, "unary", d.Unary, 1, maxUnary, "unary ops per branch of the paper's tree")
+	intVar(fs, &o.cfg.Depth, "depth", 0, 0, maxDepth, "free-form trees of at most this depth instead of the paper's tree (0: the paper's tree)")
 	fs.StringVar(&o.cfg.Strategy, "strategy", d.Strategy, "gp | random (random search with the same budget)")
-	fs.Float64Var(&o.cfg.Immigrants, "immigrants", d.Immigrants, "share of GP offspring drawn as fresh random trees (0: the paper's loop)")
+	floatVar(fs, &o.cfg.Immigrants, "immigrants", d.Immigrants, "[0, 1)", "share of GP offspring drawn as fresh random trees (0: the paper's loop)")
 	fs.StringVar(&o.cfg.Fitness, "fitness", d.Fitness, "rho (Spearman ρ on the sample, the paper's) | within (mean within-stratum ρ on the sample)")
 	noRPS := fs.Bool("no-rps", false, "no rule-based pruning (rewrite and reject rules)")
 	noEarly := fs.Bool("no-early", false, "no early rejection (bounding ρ after each fifth of the sample, cheapest architectures first)")
-	memoMB := fs.Int("memo-mb", 512, "memo budget for subtree values in MiB (0: off)")
+	memoMB := intFlag(fs, "memo-mb", 512, 0, 1<<20, "memo budget for subtree values in MiB (0: off)")
 	fs.BoolVar(&o.cfg.MemoTensors, "memo-tensors", false, "also memoise expensive tensor-valued subtrees (exp, softmax)")
-	fs.IntVar(&o.cfg.Workers, "workers", runtime.NumCPU(), "architectures evaluated in parallel (results do not depend on it; default: all cores)")
-	fs.StringVar(&o.cfg.Checkpoint, "checkpoint", "", "write the search state to this file")
-	fs.IntVar(&o.cfg.CheckpointEvery, "checkpoint-every", 50, "with --checkpoint: every K generations")
-	fs.StringVar(&o.resume, "resume", "", "resume from a checkpoint file (same flags as the interrupted run)")
-	fs.IntVar(&o.cfg.Patience, "patience", 0, "stop after this many generations without improvement (0: never)")
-	fs.DurationVar(&o.cfg.TimeLimit, "time-limit", 0, "stop after this wall time (e.g. 10m)")
+	intVar(fs, &o.cfg.Workers, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (results do not depend on it; default: all cores)")
+	fs.StringVar(&o.cfg.Checkpoint, "checkpoint", "", "write the search state to this file (also when stopped by Ctrl-C or SIGTERM)")
+	intVar(fs, &o.cfg.CheckpointEvery, "checkpoint-every", 50, 1, math.MaxInt, "with --checkpoint: every K generations")
+	fs.StringVar(&o.resume, "resume", "", "resume from a checkpoint file (same flags as the interrupted run; --gens may grow)")
+	intVar(fs, &o.cfg.Patience, "patience", 0, 0, math.MaxInt, "stop after this many generations without improvement (0: never)")
+	durationVar(fs, &o.cfg.TimeLimit, "time-limit", 0, "stop after this wall time, e.g. 10m (0: none)")
 	fs.StringVar(&o.seedFrom, "seed-from", "", "seed the initial population: corpus (the embedded corpus/*.lpz) or FILE.lpz")
 	fs.BoolVar(&o.jsonOut, "json", false, "machine-readable results")
-	fs.StringVar(&o.plot, "plot", "", "write best/median ρ per generation to this PNG (and the winner vs truth to NAME-winner.png)")
+	fs.StringVar(&o.plot, "plot", "", "write best/median ρ per generation to this image, e.g. run.png (and the winner vs truth to run-winner.png)")
 	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: "+ablationKinds()+"; KIND=V1,V2,… picks the values")
-	fs.IntVar(&o.seeds, "seeds", 3, "with --ablation: number of seeds (seed, seed+1, …)")
-	fs.IntVar(&o.top, "top", 5, "best formulas of the final population evaluated on all architectures")
+	intVar(fs, &o.seeds, "seeds", 3, 1, maxSeeds, "with --ablation: number of seeds (seed, seed+1, …)")
+	intVar(fs, &o.top, "top", 5, 1, maxPop, "best formulas of the final population evaluated on all architectures")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
 	rulesFile := fs.String("rules", "", "RPS rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the search to this file (go tool pprof)")
@@ -189,8 +264,8 @@ func runSearch(env *Env, args []string) error {
 	if o.cfg.Fitness != gp.FitnessRho && o.cfg.Fitness != gp.FitnessWithin {
 		return usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
 	}
-	if !validImmigrants(o.cfg.Immigrants) {
-		return usagef("--immigrants wants a share in [0, 1), got %v", o.cfg.Immigrants)
+	if err := o.checkOutputs(); err != nil {
+		return err
 	}
 	if o.ablation != "" {
 		if _, err := ablationSettings(o.ablation, o.cfg); err != nil {
@@ -217,6 +292,9 @@ func runSearch(env *Env, args []string) error {
 		return err
 	}
 	bs.captureFlags(fs)
+	if o.sample, err = sampleSize(fs, o.sample, len(bs.b.Archs), bs.b.Name); err != nil {
+		return err
+	}
 	terms, err := parseTerminals(o.inputs)
 	if err != nil {
 		return err
@@ -228,18 +306,21 @@ func runSearch(env *Env, args []string) error {
 		}
 		defer stopProfile()
 	}
-	ctx, stop := signalContext()
+	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	sampleArchs := bench.Sample(bs.b, o.sample, o.seed)
 	capBar := newProgress(env.Stderr, "inputs (sample)", len(sampleArchs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
 	sample, err := buildProblem(ctx, bs, sampleArchs, terms, capBar.update)
 	capBar.finish()
 	if err != nil {
+		if stoppedBySignal(ctx) {
+			return interrupted(ctx, "stopped while getting the fitness sample's inputs (%d architectures); finished captures are cached: run the same command again to go on", len(sampleArchs))
+		}
 		return err
 	}
 	boundHeap(sample.Bytes(), o.cfg.MemoBytes)
 	if o.seedFrom != "" {
-		if o.cfg.Seeds, err = seedFormulas(o.seedFrom, terms); err != nil {
+		if o.cfg.Seeds, err = seedFormulas(env.Stderr, o.seedFrom, terms); err != nil {
 			return err
 		}
 	}
@@ -256,51 +337,60 @@ func runSearch(env *Env, args []string) error {
 	res, err := gp.Run(ctx, sample, o.cfg)
 	bar.finish()
 	if err != nil {
-		return err
-	}
-	if res.Stopped == "interrupted" {
-		fmt.Fprintf(env.Stderr, "interrupted after generation %d: reporting the sample only", res.Generations)
-		if o.cfg.Checkpoint != "" {
-			fmt.Fprintf(env.Stderr, "; resume from the last checkpoint with --resume %s", o.cfg.Checkpoint)
+		if stoppedBySignal(ctx) {
+			return interrupted(ctx, "stopped before the first formula was evaluated; nothing to report")
 		}
-		fmt.Fprintln(env.Stderr)
+		return err
 	}
 	rep, err := finalReport(ctx, bs, o, sample, res, terms)
 	if err != nil {
 		return err
 	}
-	if o.plot != "" {
-		labels := []string{"best ρ", "median ρ"}
-		if o.cfg.Fitness == gp.FitnessWithin {
-			labels = []string{"best within-stratum ρ", "median within-stratum ρ"}
-		}
-		if err := plotHistory(o.plot, labels, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
-			return err
-		}
-		if w := rep.Winner; w.fullScores != nil {
-			png := strings.TrimSuffix(o.plot, ".png") + "-winner.png"
-			s, t := validPairs(w.fullScores, w.fullTruth)
-			title := w.Formula + " on " + bs.b.Name
-			if w.All != nil {
-				title += fmt.Sprintf(" (all %d: ρ %.4f, τ %.4f)", w.All.N, w.All.Rho, w.All.Tau)
-			}
-			if err := rank.ScatterPlotLabeled(png, s, t, title, "proxy", bs.b.TruthName); err != nil {
-				return err
-			}
-		}
-	}
+	// The results are printed before any file is written: a failing write
+	// (a full disk) must not cost the search.
 	if o.jsonOut {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
-			// Never lose a finished search to the encoder: print it as text.
 			rep.text(env.Stdout)
 			return fmt.Errorf("the results above could not be written as JSON: %v", err)
 		}
 		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		rep.text(env.Stdout)
+	}
+	if o.plot != "" {
+		if err := searchPlots(o, bs, res, rep); err != nil {
+			return fmt.Errorf("the results are above, but --plot failed: %w", err)
+		}
+	}
+	if rep.Interrupted != "" {
+		return interrupted(ctx, "%s", rep.Interrupted)
+	}
+	return nil
+}
+
+// searchPlots writes --plot (best/median fitness per generation) and the
+// winner's scatter plot beside it.
+func searchPlots(o *searchOpts, bs *benchSession, res *gp.Result, rep *searchReport) error {
+	labels := []string{"best ρ", "median ρ"}
+	if o.cfg.Fitness == gp.FitnessWithin {
+		labels = []string{"best within-stratum ρ", "median within-stratum ρ"}
+	}
+	if err := plotHistory(o.plot, labels, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
+		return err
+	}
+	w := rep.Winner
+	if w.fullScores == nil {
 		return nil
 	}
-	rep.text(env.Stdout)
-	return nil
+	ext := filepath.Ext(o.plot)
+	path := strings.TrimSuffix(o.plot, ext) + "-winner" + ext
+	s, t := validPairs(w.fullScores, w.fullTruth)
+	title := w.Formula + " on " + bs.b.Name
+	if w.All != nil {
+		title += fmt.Sprintf(" (all %d: ρ %.4f, τ %.4f)", w.All.N, w.All.Rho, w.All.Tau)
+	}
+	return rank.ScatterPlotLabeled(path, s, t, title, "proxy", bs.b.TruthName)
 }
 
 // boundHeap sets a soft heap limit of the long-lived inputs plus the memo
@@ -383,7 +473,7 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 	for _, t := range terms {
 		channels = append(channels, t.Name)
 	}
-	p := &gp.Problem{HigherIsBetter: bs.b.HigherIsBetter, Terminals: terms}
+	p := &gp.Problem{HigherIsBetter: bs.b.HigherIsBetter, Terminals: terms, Origin: bs.b.Name}
 	var kept int64
 	boundCaptureHeap(kept)
 	for _, a := range archs {
@@ -409,12 +499,20 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 			progress(len(p.Archs))
 		}
 	}
+	if c := bs.capturer; c != nil {
+		// What the captures depend on, by content (the minibatch's tokens),
+		// so a checkpoint resumes from any working directory.
+		backend, _ := bs.captureDescription()
+		p.Origin += fmt.Sprintf("; capture %d × %d tokens %.12s, seed %d, backend %s, fidelity %s", c.s.batch, c.s.seq, c.batchSHA, c.s.seed, backend, bs.mode)
+	}
 	return p, nil
 }
 
 // seedFormulas reads proxy statements (lets inlined) from the corpus or a
-// file, keeping those that only read the terminals.
-func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
+// file, keeping those that only read the terminals; it says on stderr
+// which proxies it left out and why, so a seeded run is not silently a
+// plain one. A file that does not parse is an error.
+func seedFormulas(stderr io.Writer, from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 	files := map[string]string{}
 	var names []string
 	if from == "corpus" {
@@ -422,7 +520,7 @@ func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 	} else {
 		b, err := os.ReadFile(from)
 		if err != nil {
-			return nil, err
+			return nil, usagef("--seed-from %s: %v", from, errors.Unwrap(err))
 		}
 		files[from], names = string(b), []string{from}
 	}
@@ -432,6 +530,8 @@ func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 	}
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: inputs}
 	var out []lang.Expr
+	var skipped []string
+	proxies := 0
 	for _, name := range names {
 		prog, err := lang.Parse(name, files[name])
 		if err != nil {
@@ -447,12 +547,52 @@ func seedFormulas(from string, terms []stdlib.Channel) ([]lang.Expr, error) {
 			if s.Kind != lang.ProxyStmt {
 				continue
 			}
-			if c, err := ck.CheckExpr(e, ""); err == nil && c.Type().Kind == lang.Scalar {
+			proxies++
+			c, err := ck.CheckExpr(e, "")
+			switch {
+			case err != nil:
+				skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", name, s.Pos.Line, s.Name, firstMessage(err)))
+			case c.Type().Kind != lang.Scalar:
+				skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", name, s.Pos.Line, s.Name, c.Type()))
+			default:
 				out = append(out, c.Expr)
 			}
 		}
 	}
+	if proxies == 0 {
+		return nil, usagef("--seed-from %s: no proxy statements (write proxy NAME = FORMULA)", from)
+	}
+	fmt.Fprintf(stderr, "--seed-from %s: %d of %d proxies seed the population", from, len(out), proxies)
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "; %d left out (they read inputs outside --inputs %s, or do not check):", len(skipped), terminalList(terms))
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "\n  %s", s)
+		}
+	}
+	fmt.Fprintln(stderr)
 	return out, nil
+}
+
+// firstMessage is the first message of a language error, without its
+// position and caret lines (for one-line listings).
+func firstMessage(err error) string {
+	var list *lang.ErrorList
+	if errors.As(err, &list) && len(list.Errors) > 0 {
+		return list.Errors[0].Msg
+	}
+	var e *lang.Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return firstLine(err.Error())
+}
+
+func terminalList(terms []stdlib.Channel) string {
+	names := make([]string, len(terms))
+	for i, t := range terms {
+		names[i] = t.Name
+	}
+	return strings.Join(names, ",")
 }
 
 // formulaReport is one formula with its numbers on the sample and on all
@@ -497,6 +637,13 @@ type searchReport struct {
 	RPSShare    float64         `json:"rps_share"`             // of children discarded before evaluation (rules, types, duplicates)
 	MemMB       float64         `json:"peak_rss_mb"`           // peak resident set size of the whole run (capture, search, full pass)
 	History     []gp.GenStats   `json:"history"`
+	// Interrupted says where a signal stopped the run and what is kept
+	// (empty when it finished); Checkpoint is the file that resumes it.
+	Interrupted string `json:"interrupted,omitempty"`
+	Checkpoint  string `json:"checkpoint,omitempty"`
+	// Next is a command to run next (the winner's full ranking).
+	Next       string `json:"next"`
+	benchFlags string
 }
 
 func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *gp.Problem, res *gp.Result, terms []stdlib.Channel) (*searchReport, error) {
@@ -523,8 +670,15 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	if res.Children > 0 {
 		rep.RPSShare = float64(res.Rejections["rule"]+res.Rejections["type"]+res.Rejections["duplicate"]+res.Rejections["fixpoint"]) / float64(res.Children)
 	}
+	rep.benchFlags = o.benchFlags(bs)
+	if res.Checkpointed {
+		rep.Checkpoint = o.cfg.Checkpoint
+	}
 	// Formulas to assess on every architecture: the top of the population
-	// and the Pareto front of the hall of fame.
+	// and the Pareto front of the hall of fame. Their sample numbers come
+	// from inputs in memory, so they are computed even after a signal
+	// (a second one quits at once).
+	sampleCtx := context.WithoutCancel(ctx)
 	var forms []formulaReport
 	var exprs []lang.Expr
 	add := func(ind gp.Individual, pareto bool) {
@@ -534,7 +688,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 				return
 			}
 		}
-		sa, _, err := gp.AssessProblem(ctx, sample, ind.Expr)
+		sa, _, err := gp.AssessProblem(sampleCtx, sample, ind.Expr)
 		if err != nil {
 			return
 		}
@@ -551,12 +705,29 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	for _, h := range gp.Pareto(res.HallOfFame) {
 		add(h.Individual, true)
 	}
-	if ctx.Err() != nil {
-		// Interrupted: report the sample numbers only.
+	if len(forms) == 0 {
+		return nil, fmt.Errorf("no formula of the final population could be assessed on the sample")
+	}
+	rep.Next = "lpz rank " + shellQuote(forms[0].Formula) + rep.benchFlags
+	// done fills the report from forms, with whatever numbers they have.
+	done := func() (*searchReport, error) {
 		rep.Winner = forms[0]
 		rep.Top = forms[:ntop]
+		for _, f := range forms {
+			if f.Pareto {
+				rep.Pareto = append(rep.Pareto, f)
+			}
+		}
+		sort.Slice(rep.Pareto, func(i, j int) bool { return rep.Pareto[i].Complexity < rep.Pareto[j].Complexity })
 		rep.MemMB = peakRSSMB()
 		return rep, nil
+	}
+	if stoppedBySignal(ctx) {
+		rep.Interrupted = fmt.Sprintf("the search stopped after generation %d of %d; the best so far is reported on the sample only", res.Generations, o.cfg.Gens)
+		if rep.Checkpoint != "" {
+			rep.Interrupted += fmt.Sprintf("; go on with --resume %s (and the same flags)", rep.Checkpoint)
+		}
+		return done()
 	}
 	// The sample's inputs are the bulk of the heap (≈ 95 MB per GPT-2
 	// architecture with W and G); the full pass streams every architecture,
@@ -568,7 +739,11 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers, bar.update)
 	bar.finish()
 	if err != nil {
-		return nil, err
+		if !stoppedBySignal(ctx) {
+			return nil, err
+		}
+		rep.Interrupted = fmt.Sprintf("the search finished (%d generations) but the pass over all %d architectures was stopped; its captures so far are cached: rank the winner with %s", res.Generations, len(bs.b.Archs), rep.Next)
+		return done()
 	}
 	inSample := map[string]bool{}
 	for _, a := range sample.Archs {
@@ -591,16 +766,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 			forms[i].HeldOut = &h
 		}
 	}
-	rep.Winner = forms[0]
-	rep.Top = forms[:ntop]
-	for _, f := range forms {
-		if f.Pareto {
-			rep.Pareto = append(rep.Pareto, f)
-		}
-	}
-	sort.Slice(rep.Pareto, func(i, j int) bool { return rep.Pareto[i].Complexity < rep.Pareto[j].Complexity })
-	rep.MemMB = peakRSSMB()
-	return rep, nil
+	return done()
 }
 
 func needsCaptureNames(names []string) bool {
@@ -743,15 +909,41 @@ func (r *searchReport) text(w io.Writer) {
 	table := func(title string, fs []formulaReport) {
 		fmt.Fprintf(w, "\n%s\n  %4s  %8s  %8s  %8s  %s\n", title, "cplx", "ρ sample", "ρ all", "ρ within", "formula")
 		for _, f := range fs {
-			all, within := math.NaN(), math.NaN()
+			all, within := "—", "—" // not computed (interrupted)
 			if f.All != nil {
-				all, within = f.All.Rho, f.All.Within
+				all, within = fmtRho(f.All.Rho), fmtRho(f.All.Within)
 			}
-			fmt.Fprintf(w, "  %4d  %8s  %8s  %8s  %s\n", f.Complexity, fmtRho(f.Sample.Rho), fmtRho(all), fmtRho(within), f.Formula)
+			fmt.Fprintf(w, "  %4d  %8s  %8s  %8s  %s\n", f.Complexity, fmtRho(f.Sample.Rho), all, within, f.Formula)
 		}
 	}
 	table("top of the final population:", r.Top)
 	table("Pareto front (best sample ρ per complexity):", r.Pareto)
+	fmt.Fprintln(w)
+	if r.Interrupted != "" {
+		fmt.Fprintf(w, "interrupted: %s\n", r.Interrupted)
+	}
+	if msg := overfitNote(wn, r.SampleN); msg != "" {
+		fmt.Fprintln(w, msg)
+	}
+	fmt.Fprintln(w, "ρ: Spearman rank correlation with the truth (1: the proxy orders the architectures exactly as the truth; the sign is set so that higher is better); τ: Kendall's τ-b over pairs.")
+	fmt.Fprintln(w, "within-stratum: mean ρ inside groups of one size, where counting parameters is no help; held out: the architectures outside the fitness sample, which the search never saw.")
+	fmt.Fprintf(w, "next: %s   # the winner's full ranking, per stratum\n", r.Next)
+}
+
+// overfitGap is how far held-out ρ may fall below sample ρ before the
+// report calls the winner overfitted: more than sampling noise of a
+// 20–50-architecture sample (≈ 0.05 between seeds on gpt2-wt103).
+const overfitGap = 0.1
+
+// overfitNote warns when the winner ranks the architectures it was fitted
+// on much better than the held-out ones.
+func overfitNote(w formulaReport, sampleN int) string {
+	h := w.HeldOut
+	if h == nil || math.IsNaN(h.Rho) || math.IsNaN(w.Sample.Rho) || w.Sample.Rho-h.Rho <= overfitGap {
+		return ""
+	}
+	return fmt.Sprintf("warning: the winner overfits its sample: held-out ρ %.4f is %.2f below its sample ρ %.4f; a larger --sample (now %d) or --patience generalises better.",
+		h.Rho, w.Sample.Rho-h.Rho, w.Sample.Rho, sampleN)
 }
 
 // searchBar is the progress display on stderr: one line redrawn in place
@@ -771,8 +963,9 @@ func newSearchBar(w io.Writer, enabled bool) *searchBar {
 	f, _ := w.(*os.File)
 	b := &searchBar{w: f, on: enabled && f != nil}
 	if b.on {
+		// The first update (the initial population) is always shown, so
+		// a log says at once that the search has started.
 		b.tty = isTerminal(f)
-		b.last = time.Now()
 	}
 	return b
 }

@@ -104,7 +104,7 @@ func runTable(env *Env, args []string) error {
 	only := fs.String("only", "", "comma-separated proxy names: only these rows (e.g. no_params,decoder_params)")
 	against := fs.String("against", "", "reference directory (e.g. ../shared/bench/reference): rank correlation of our values with the earlier implementations'")
 	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
-	workers := fs.Int("workers", 0, "architectures evaluated in parallel (default: all cores)")
+	workers := intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -130,17 +130,22 @@ func runTable(env *Env, args []string) error {
 		return err
 	}
 	sample := bench.Sample(bs.b, n, *seed)
-	ctx, stop := signalContext()
+	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	capturing := false
 	for _, r := range rows {
 		capturing = capturing || (r.Blocked == "" && r.capture)
 	}
 	bar := newProgress(env.Stderr, "table", len(sample), capturing)
-	if err := scoreTable(ctx, bs, rows, sample, *workers, bar.update); err != nil {
-		return err
-	}
+	err = scoreTable(ctx, bs, rows, sample, *workers, bar.update)
 	bar.finish()
+	var stopped error // a signal: the rows are over what was scored
+	if err != nil {
+		if !stoppedBySignal(ctx) {
+			return err
+		}
+		stopped = interrupted(ctx, "each row above is over the architectures scored before the signal (its n); their captures are cached: run the same command again to finish")
+	}
 	rep := &tableReport{Bench: bs.b.Name, N: len(sample), Total: len(bs.b.Archs), Truth: bs.b.TruthName,
 		Strata: rank.StrataDescription(bs.b.Family), Source: bench.PaperSource, Metric: bench.PaperRhoMetric[bs.b.Name], Rows: rows}
 	if n > 0 && n < len(bs.b.Archs) {
@@ -172,7 +177,16 @@ func runTable(env *Env, args []string) error {
 	default:
 		rep.text(env.Stdout, *against != "")
 	}
-	return nil
+	if stopped != nil && !*asJSON {
+		var ns []string
+		for _, r := range rows {
+			if r.Blocked == "" {
+				ns = append(ns, fmt.Sprintf("%s %d", r.Baseline, r.N))
+			}
+		}
+		fmt.Fprintf(env.Stdout, "interrupted: rows over fewer than the %d architectures: %s\n", len(sample), strings.Join(ns, ", "))
+	}
+	return stopped
 }
 
 // tableEnv is the checker environment of the table: every channel of the
@@ -467,6 +481,9 @@ func scoreOne(ctx context.Context, bs *benchSession, rows []*tableRow, a bench.A
 			r.scores[a.ID] = v.Scalar
 		case errors.As(err, &nonFinite):
 			r.Invalid++
+		case ctx.Err() != nil:
+			// Stopped by a signal: this architecture is left out, not
+			// the row.
 		default:
 			if r.Blocked == "" {
 				r.Blocked = fmt.Sprintf("%s: %s", a.ID, firstLine(err.Error()))

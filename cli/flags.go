@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"lpz/lang"
+)
+
+// parseFlags parses flags that may appear before, between or after the
+// positional arguments (lpz eval EXPR --inputs DIR), which the flag package
+// alone does not allow. A literal "--" ends flag parsing. An argument that
+// starts with a single "-" and names no flag is positional: formulas may
+// start with a minus (lpz rank -params).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if !looksLikeFlag(fs, a) {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			// "--pop --quiet": the value is missing, not "--quiet".
+			if i+1 == len(args) || strings.HasPrefix(args[i+1], "--") && looksLikeFlag(fs, args[i+1]) {
+				return nil, usagef("--%s needs a value", name)
+			}
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &helpRequest{fs: fs}
+		}
+		return nil, flagError(fs, err)
+	}
+	return positional, nil
+}
+
+// looksLikeFlag tells a flag from a positional argument that starts with a
+// minus: a negative number, or a formula ("-params", "-sum(A)") that names
+// no flag. Double-dash arguments are always flags, so a misspelt one is
+// reported rather than taken for a formula.
+func looksLikeFlag(fs *flag.FlagSet, a string) bool {
+	if len(a) < 2 || a[0] != '-' || isNumber(a) {
+		return false
+	}
+	if strings.HasPrefix(a, "--") {
+		return true
+	}
+	name, _, _ := strings.Cut(a[1:], "=")
+	return fs.Lookup(name) != nil || name == "h" || name == "help"
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+// helpRequest is -h or --help: Main prints the command's help to stdout.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// flagError rewrites the flag package's messages in the spelling the help
+// uses (--name), with a did-you-mean for unknown flags.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		hint := ""
+		if best, ok := lang.Closest(name, names); ok {
+			hint = fmt.Sprintf("; did you mean --%s?", best)
+		}
+		return usagef("unknown flag --%s%s (lpz %s -h lists the flags; a formula that starts with - goes after --)", name, hint, fs.Name())
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		// invalid value "X" for flag -NAME: REASON
+		if q, after, ok := strings.Cut(rest, " for flag -"); ok {
+			if name, reason, ok := strings.Cut(after, ": "); ok {
+				reason = strings.TrimPrefix(reason, "parse error")
+				return usagef("--%s %s: %s", name, strings.Trim(q, `"`), reason)
+			}
+		}
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return usagef("--%s needs a value", name)
+	}
+	return usagef("%v", err)
+}
+
+// Numeric flags that know their range: a value outside it is a usage error
+// when the flag is parsed, before any work, and the help shows the range.
+
+type intRange struct {
+	p      *int
+	lo, hi int
+}
+
+func (r *intRange) String() string {
+	if r.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*r.p)
+}
+
+func (r *intRange) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < r.lo || n > r.hi {
+		return errors.New("want an integer " + intInterval(r.lo, r.hi))
+	}
+	*r.p = n
+	return nil
+}
+
+func intInterval(lo, hi int) string {
+	switch {
+	case hi == math.MaxInt:
+		return fmt.Sprintf("≥ %d", lo)
+	case lo == hi:
+		return fmt.Sprintf("equal to %d", lo)
+	}
+	return fmt.Sprintf("from %d to %d", lo, hi)
+}
+
+// intVar defines an int flag that accepts only lo…hi (hi = math.MaxInt: no
+// upper bound).
+func intVar(fs *flag.FlagSet, p *int, name string, def, lo, hi int, usage string) {
+	*p = def
+	fs.Var(&intRange{p, lo, hi}, name, usage+" ("+intInterval(lo, hi)+")")
+}
+
+func intFlag(fs *flag.FlagSet, name string, def, lo, hi int, usage string) *int {
+	p := new(int)
+	intVar(fs, p, name, def, lo, hi, usage)
+	return p
+}
+
+// floatRange is a float flag on an interval; open ends are excluded. NaN
+// and infinities are never accepted.
+type floatRange struct {
+	p              *float64
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+func (r *floatRange) String() string {
+	if r.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*r.p, 'g', -1, 64)
+}
+
+func (r *floatRange) Set(s string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < r.lo || x > r.hi || r.loOpen && x == r.lo || r.hiOpen && x == r.hi {
+		return errors.New("want a number in " + r.interval())
+	}
+	*r.p = x
+	return nil
+}
+
+func (r *floatRange) interval() string {
+	open, close := "[", "]"
+	if r.loOpen {
+		open = "("
+	}
+	if r.hiOpen {
+		close = ")"
+	}
+	hi := strconv.FormatFloat(r.hi, 'f', -1, 64)
+	if math.IsInf(r.hi, 1) || r.hi == math.MaxFloat64 {
+		hi, close = "∞", ")"
+	}
+	return open + strconv.FormatFloat(r.lo, 'f', -1, 64) + ", " + hi + close
+}
+
+// floatVar defines a float flag on an interval ("[0, 1]", "(0, 1]", …).
+func floatVar(fs *flag.FlagSet, p *float64, name string, def float64, interval string, usage string) {
+	r := parseInterval(interval)
+	r.p = p
+	*p = def
+	fs.Var(r, name, usage+" (in "+r.interval()+")")
+}
+
+func floatFlag(fs *flag.FlagSet, name string, def float64, interval, usage string) *float64 {
+	p := new(float64)
+	floatVar(fs, p, name, def, interval, usage)
+	return p
+}
+
+// parseInterval reads the interval notation of floatVar's callers (a
+// programming error panics at start-up, never on user input).
+func parseInterval(s string) *floatRange {
+	r := &floatRange{loOpen: s[0] == '(', hiOpen: s[len(s)-1] == ')'}
+	lo, hi, _ := strings.Cut(s[1:len(s)-1], ",")
+	var err1, err2 error
+	r.lo, err1 = strconv.ParseFloat(strings.TrimSpace(lo), 64)
+	if hi = strings.TrimSpace(hi); hi == "inf" {
+		r.hi = math.MaxFloat64
+	} else {
+		r.hi, err2 = strconv.ParseFloat(hi, 64)
+	}
+	if err1 != nil || err2 != nil {
+		panic("cli: bad interval " + s)
+	}
+	return r
+}
+
+// durationVar is a duration flag that refuses negative durations.
+type nonNegDuration struct{ p *time.Duration }
+
+func (d *nonNegDuration) String() string {
+	if d.p == nil {
+		return "0s"
+	}
+	return d.p.String()
+}
+
+func (d *nonNegDuration) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || v < 0 {
+		return errors.New("want a duration ≥ 0 such as 90s or 10m")
+	}
+	*d.p = v
+	return nil
+}
+
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Var(&nonNegDuration{p}, name, usage)
+}
+
+// flagSet reports whether the user gave the flag (a default the command
+// may adapt to the benchmark, such as --sample, versus a request).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// outputFile checks an output path before any work: its directory exists
+// and is writable, it is not a directory, and its extension is one of exts
+// (none given: any). Results are never computed only to be lost on write.
+func outputFile(flagName, path string, exts ...string) error {
+	if path == "" {
+		return nil
+	}
+	if len(exts) > 0 && !slices.Contains(exts, strings.ToLower(filepath.Ext(path))) {
+		return usagef("--%s %s: want a file name ending in %s", flagName, path, strings.Join(exts, ", "))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("--%s %s: is a directory; want a file name", flagName, path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return usagef("--%s %s: directory %s does not exist", flagName, path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".lpz-write-test-*")
+	if err != nil {
+		return usagef("--%s %s: cannot write in %s (%v)", flagName, path, dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// plotExts are the formats gonum/plot writes (by extension).
+var plotExts = []string{".png", ".svg", ".pdf", ".eps", ".jpg", ".jpeg", ".tif", ".tiff"}
