@@ -390,7 +390,7 @@ func runRank(env *Env, args []string) error {
 			report.Backend, report.Capture = bs.captureDescription()
 		}
 	}
-	report.Data = bs.data
+	report.Data = dataLocation(bs.b.Source)
 	if *ids == "" && n > 0 && n < len(bs.b.Archs) {
 		report.Seed = seed
 	}
@@ -584,15 +584,20 @@ func showSource(w io.Writer, b *bench.Benchmark) {
 		line("subset", src.Subset)
 	}
 	line("licence", src.Licence)
+	fmt.Fprintf(w, "data: %s\n", dataLocation(src))
+}
+
+// dataLocation says where a benchmark's data was read from: "embedded
+// (FILE)" for the ones built into the binary, else its directory.
+func dataLocation(src bench.Source) string {
 	data, embedded := strings.CutPrefix(src.Dir, "embedded:")
 	switch {
 	case embedded:
-		fmt.Fprintf(w, "data: embedded (%s)\n", data)
+		return "embedded (" + data + ")"
 	case filepath.Base(data) == "benchmark.json":
-		fmt.Fprintf(w, "data: %s\n", filepath.Dir(data))
-	default:
-		fmt.Fprintf(w, "data: %s\n", data)
+		return filepath.Dir(data)
 	}
+	return data
 }
 
 func showArch(env *Env, bs *benchSession, a bench.Arch) error {
