@@ -542,7 +542,10 @@ func seedFormulas(stderr io.Writer, from string, terms []stdlib.Channel) ([]lang
 			if s.Kind != lang.LetStmt && s.Kind != lang.ProxyStmt {
 				continue
 			}
-			e := lang.Inline(s.Expr, lets)
+			e, err := lang.InlineBounded(s.Expr, lets)
+			if err != nil {
+				return nil, err
+			}
 			lets[s.Name] = e
 			if s.Kind != lang.ProxyStmt {
 				continue
