@@ -55,7 +55,7 @@ func init() {
 		defer stop()
 		in, err := bs.inputs(ctx, a, p.Inputs())
 		if ctx.Err() != nil {
-			return nil, "", false, fmt.Errorf("nothing evaluated: %w", context.Cause(ctx))
+			return nil, "", false, interrupted(ctx, "nothing evaluated; the captures finished so far are cached")
 		}
 		if err == nil {
 			err = bs.missingChannel(a, in, p.Inputs())

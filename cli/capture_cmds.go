@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -134,6 +135,11 @@ type capturer struct {
 	batchSHA string
 	cache    *cache.Cache
 	stats    captureStats
+	// A failed cache write (a full disk) costs only the cache: the
+	// capture is used, the first failure is said on stderr, and
+	// unstored counts them (lpz capture, whose job is the cache, fails).
+	warnPut  sync.Once
+	unstored atomic.Int64
 }
 
 type captureStats struct {
@@ -370,7 +376,10 @@ func (c *capturer) captureSet(ctx context.Context, a bench.Arch, set string, run
 			}
 		}
 		if err := c.cache.Put(key, inputsEntry(stored, a.ID, c.bs.b.Name)); err != nil {
-			return nil, fmt.Errorf("writing the cache: %w", err)
+			c.unstored.Add(1)
+			c.warnPut.Do(func() {
+				fmt.Fprintf(os.Stderr, "lpz: could not write the capture cache (%v); going on without storing captures (they will be captured again next time)\n", err)
+			})
 		}
 	}
 	return cap.Inputs, nil
@@ -567,6 +576,9 @@ func runCapture(env *Env, args []string) error {
 	}
 	if ctx.Err() != nil {
 		return interrupted(ctx, "%d of %d architectures are captured and cached; run the same command again to resume", st.captured+st.cached, len(sample))
+	}
+	if n := c.unstored.Load(); n > 0 {
+		return fmt.Errorf("%d captures could not be written to the cache %s", n, c.cache.Root())
 	}
 	if len(failed) > 0 {
 		return &exitError{1}

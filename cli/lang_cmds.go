@@ -121,6 +121,9 @@ func runScript(env *Env, args []string) error {
 	ctx, stop := signalContext()
 	defer stop()
 	_, err = sess.Exec(ctx, pos[0], src, env.Stdout)
+	if err != nil && stoppedBySignal(ctx) {
+		return interrupted(ctx, "the script stopped; the output above is of the statements that finished")
+	}
 	return printed(env, err)
 }
 
@@ -220,6 +223,9 @@ func runEval(env *Env, args []string) error {
 	ctx, stop := signalContext()
 	defer stop()
 	v, err := interp.Host{}.Eval(ctx, p, in)
+	if err != nil && stoppedBySignal(ctx) {
+		return interrupted(ctx, "nothing evaluated")
+	}
 	if err != nil {
 		if _, nonFinite := err.(*interp.NonFiniteError); !nonFinite {
 			return printed(env, err)

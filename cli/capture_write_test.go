@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// A cache that cannot be written (a full disk, a removed directory) costs
+// only the cache: the capture is used, and lpz capture, whose job is the
+// cache, fails.
+func TestCaptureSurvivesAFailingCacheWrite(t *testing.T) {
+	dir := t.TempDir()
+	bs, err := openBench("nano", "", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs.settings = &captureSettings{batch: 2, seq: 16, cacheDir: dir}
+	c, err := openCapturer(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cache directory becomes a file: no write can succeed.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := c.capture(context.Background(), bs.b.Archs[0], []string{"G"})
+	if err != nil {
+		t.Fatalf("a failed cache write lost the capture: %v", err)
+	}
+	if _, ok := in["G"]; !ok || c.unstored.Load() != 1 {
+		t.Fatalf("inputs %v, unstored %d", in, c.unstored.Load())
+	}
+}
