@@ -136,7 +136,10 @@ func (st *benchREPL) open(ctx context.Context, r *repl.REPL, fs *flag.FlagSet, n
 		return err
 	}
 	seed := fs.Lookup("seed").Value.(flag.Getter).Get().(int64)
-	sample := bench.Sample(bs.b, n, seed)
+	sample, err := selectArchs(bs.b, n, seed, "")
+	if err != nil {
+		return err
+	}
 	if len(sample) == 0 {
 		return fmt.Errorf("benchmark %s has no architectures", bs.b.Name)
 	}

@@ -64,12 +64,22 @@ func TestFlagsAreValidated(t *testing.T) {
 		{[]string{"bench", "build", "--valid-frac", "1"}, "--valid-frac 1: want a number in (0, 1)"},
 		{[]string{"bench", "build", "--space", "nano", "--text", "x", "--out", "y", "--seq", "1"}, "--seq 1: want 0"},
 		{[]string{"cache", "--cache-budget", "0"}, "--cache-budget 0: want a number in (0, 1000000]"},
+		{[]string{"repl", "--archs", "0"}, "--archs wants all or a positive number"},
+		{[]string{"repl", "--batch", "0"}, "--batch 0"},
 	}
 	for _, c := range cases {
 		_, errs, code := lpz(t, "", c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("lpz %s: exit %d, stderr:\n%s\nwant exit 2 and %q", strings.Join(c.args, " "), code, errs, c.want)
 		}
+	}
+}
+
+// The REPL's :bench refuses what lpz rank refuses, and the session goes on.
+func TestReplBenchValidatesArchs(t *testing.T) {
+	out, _, code := lpz(t, ":bench nano --archs 100\n:bench nano --archs -3\n1 + 1\n", "repl")
+	if code != 0 || !strings.Contains(out, "error: --archs 100: nano has 30 architectures") || !strings.Contains(out, "error: --archs wants all or a positive number") || !strings.HasSuffix(out, "2\n") {
+		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
 
