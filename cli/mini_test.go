@@ -34,15 +34,15 @@ func TestMiniIsTheDefault(t *testing.T) {
 
 // A short search on the default benchmark, capture included: the embedded
 // token ids stand in for the text and the tokenizer, so no file is read.
-// A tiny capture (1 × 8 tokens, no cache) keeps it to about 40 s of CPU:
-// the weights and gradients of 36 models with 50264-token embeddings are
-// what costs, not the tokens.
+// A tiny capture (1 × 8 tokens, no cache) and a tiny search keep it to
+// about 20 s on 2 cores: the weights and gradients of 36 models with
+// 50264-token embeddings are what costs, not the tokens.
 func TestMiniSearchEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("captures 36 real models")
 	}
 	out, errs, code := lpz(t, "", "search", "--data", t.TempDir(), "--no-cache", "--quiet",
-		"--gens", "30", "--pop", "10", "--sample", "20", "--batch", "1", "--seq", "8")
+		"--gens", "10", "--pop", "6", "--top", "1", "--sample", "20", "--batch", "1", "--seq", "8")
 	if code != 0 {
 		t.Fatalf("search: %d\n%s\n%s", code, out, errs)
 	}
