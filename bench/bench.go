@@ -36,8 +36,19 @@ type Benchmark struct {
 	// Nil for the others, which read their text (and tokenizer) from files.
 	Tokens     []int
 	TokensDesc string
+	// Defaults are the settings the benchmark asks for when the user gives
+	// none (nil: the commands' own); see Defaults.
+	Defaults *Defaults
 
 	index map[string]int
+}
+
+// Defaults are flag values a benchmark sets when the user does not give
+// them: the embedded quick-start benchmark keeps a first run to a minute.
+type Defaults struct {
+	Batch, Seq int    // capture minibatch (sequences × tokens)
+	Inputs     string // search terminals
+	Why        string // one line, said when they are applied
 }
 
 // Source records where a benchmark's data came from.

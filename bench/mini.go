@@ -77,8 +77,23 @@ type SliceArch struct {
 
 // Mini returns the embedded gpt2-wt103-mini benchmark. It needs no files.
 func Mini() (*Benchmark, error) {
-	return ParseSlice(wt103mini.Slice, "embedded:bench/wt103mini/slice.json")
+	b, err := ParseSlice(wt103mini.Slice, "embedded:bench/wt103mini/slice.json")
+	if err != nil {
+		return nil, err
+	}
+	b.Defaults = &miniDefaults
+	return b, nil
 }
+
+// miniDefaults make `lpz search --sample 20` a one-minute first run with
+// the paper's search budget (population 80, 1000 generations). Measured on
+// 2 cores (docs/RESEARCH.md): with the six channels at 4 × 64, W and G
+// (every block matrix and its gradient, 4–40 M floats per architecture)
+// make an evaluation walk about 1 GB, 3 evaluations/s, and the cold run
+// takes 8 minutes; without W and G at 2 × 32 it runs at 215
+// evaluations/s and takes 33 s, capture included.
+var miniDefaults = Defaults{Batch: 2, Seq: 32, Inputs: "A,H,S,J",
+	Why: "a first run of about a minute; W and G hold nearly all of the evaluation cost here"}
 
 // MiniSlice returns the embedded slice file as parsed, for provenance.
 func MiniSlice() (*SliceFile, error) {

@@ -38,7 +38,7 @@ func hasArch(bs *benchSession, id string) bool {
 func benchWithArch(id, dir string) (name, hint string) {
 	var ids []string
 	where := map[string]string{}
-	for _, n := range append(append([]string{}, bench.Names...), bench.NanoName) {
+	for _, n := range append(append([]string{}, bench.Names...), bench.Embedded...) {
 		b, err := bench.LoadAny(n, dir)
 		if err != nil {
 			continue

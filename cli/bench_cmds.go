@@ -50,7 +50,7 @@ func init() {
 		if err != nil {
 			return nil, "", false, err
 		}
-		bs.captureFlags(fs)
+		bs.captureFlags(fs, os.Stderr)
 		ctx, stop := signalContext()
 		defer stop()
 		in, err := bs.inputs(ctx, a, p.Inputs())
@@ -337,7 +337,7 @@ func runRank(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs)
+	bs.captureFlags(fs, env.Stderr)
 	sample, err := selectArchs(bs.b, n, *seed, *ids)
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func (st *benchREPL) open(ctx context.Context, r *repl.REPL, fs *flag.FlagSet, n
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs)
+	bs.captureFlags(fs, r.Out)
 	if id != "" {
 		st.bs, st.sample, st.cur = bs, nil, a
 		r.Session.Inputs = interp.Inputs{}

@@ -53,7 +53,7 @@ func init() {
 		intFlag(fs, "batch", defaultCaptureBatch, 1, 4096, "capture minibatch: sequences")
 		intFlag(fs, "seq", defaultCaptureSeq, 2, 4096, "capture minibatch: tokens per sequence")
 		fs.Uint64("capture-seed", 0, "seed of the weights and of the minibatch windows")
-		fs.String("text", "", "text for the minibatch (default: DATA/../text/wikitext2_valid.txt)")
+		fs.String("text", "", "text for the minibatch (default: the embedded benchmarks' own text or token ids; the published ones DATA/../text/wikitext2_valid.txt)")
 		fs.String("tokenizer", "", "GPT-2 tokenizer directory with vocab.json and merges.txt (default: DATA/../tokenizer/gpt2)")
 		fs.String("cache", "", "capture cache directory (default: the user cache directory, lpz/captures)")
 		fs.Bool("no-cache", false, "capture without reading or writing the cache")
@@ -486,7 +486,7 @@ func runCapture(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs)
+	bs.captureFlags(fs, env.Stderr)
 	if bs.settingsOrDefault().noCache {
 		return usagef("lpz capture fills the cache; --no-cache makes no sense here")
 	}

@@ -2,6 +2,10 @@ package cli
 
 import (
 	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"lpz/lang"
@@ -21,9 +25,39 @@ func addCaptureFlags(fs *flag.FlagSet) {
 // captureSettingsHook copies parsed capture flags into a benchSession.
 var captureSettingsHook func(bs *benchSession, fs *flag.FlagSet)
 
-func (bs *benchSession) captureFlags(fs *flag.FlagSet) {
+// captureFlags reads the capture flags, after setting those the user did
+// not give to the benchmark's defaults (said on w).
+func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) {
+	bs.applyDefaults(fs, w)
 	if captureSettingsHook != nil {
 		captureSettingsHook(bs, fs)
+	}
+}
+
+// applyDefaults sets the flags of fs that the benchmark has defaults for
+// and the user left alone; --inputs only for lpz search, whose terminals
+// it names (elsewhere --inputs is a directory).
+func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
+	d := bs.b.Defaults
+	if d == nil {
+		return
+	}
+	var set []string
+	apply := func(name, value string) {
+		if value == "" || value == "0" || fs.Lookup(name) == nil || flagSet(fs, name) {
+			return
+		}
+		if err := fs.Set(name, value); err == nil {
+			set = append(set, "--"+name+" "+value)
+		}
+	}
+	if fs.Name() == "search" {
+		apply("inputs", d.Inputs)
+	}
+	apply("batch", strconv.Itoa(d.Batch))
+	apply("seq", strconv.Itoa(d.Seq))
+	if len(set) > 0 && w != nil {
+		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.b.Name, strings.Join(set, " "), d.Why)
 	}
 }
 

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lpz/bench"
 )
 
 // With no --bench and an empty data directory, the commands use the
@@ -70,5 +74,49 @@ func TestMiniTextNeedsTokenizer(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, want) {
 			t.Errorf("code %d, missing %q in\n%s", code, want, errs)
 		}
+	}
+}
+
+// The embedded slice sets its quick-start defaults for the flags the user
+// left alone, says so, and leaves --inputs of other commands (a directory
+// there) untouched.
+func TestMiniDefaultsApplyToUnsetFlags(t *testing.T) {
+	bs, err := openBench(bench.MiniName, "", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFS := func(name string) *flag.FlagSet {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		fs.String("inputs", "A,H,S,W,G,J", "")
+		addCaptureFlags(fs)
+		return fs
+	}
+	fs := newFS("search")
+	if _, err := parseFlags(fs, []string{"--seq", "16"}); err != nil {
+		t.Fatal(err)
+	}
+	var note strings.Builder
+	bs.applyDefaults(fs, &note)
+	get := func(name string) string { return fs.Lookup(name).Value.String() }
+	if get("inputs") != "A,H,S,J" || get("batch") != "2" || get("seq") != "16" {
+		t.Fatalf("inputs %s batch %s seq %s", get("inputs"), get("batch"), get("seq"))
+	}
+	if want := "gpt2-wt103-mini sets --inputs A,H,S,J --batch 2 ("; !strings.HasPrefix(note.String(), want) {
+		t.Fatalf("note %q, want %q…", note.String(), want)
+	}
+	eval := newFS("eval")
+	bs.applyDefaults(eval, io.Discard)
+	if v := eval.Lookup("inputs").Value.String(); v != "A,H,S,W,G,J" {
+		t.Fatalf("eval's --inputs became %q", v)
+	}
+	nano, err := openBench(bench.NanoName, "", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newFS("search")
+	note.Reset()
+	nano.applyDefaults(other, &note)
+	if note.Len() != 0 || other.Lookup("batch").Value.String() != "4" {
+		t.Fatalf("nano has no defaults, got %q", note.String())
 	}
 }

@@ -291,7 +291,7 @@ func runSearch(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs)
+	bs.captureFlags(fs, env.Stderr)
 	if o.sample, err = sampleSize(fs, o.sample, len(bs.b.Archs), bs.b.Name); err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func runTable(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs)
+	bs.captureFlags(fs, env.Stderr)
 	rows, err := tableRows(bs.b.Name, *withCorpus, *only)
 	if err != nil {
 		return err
