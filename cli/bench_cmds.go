@@ -103,6 +103,16 @@ func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 		return nil, usagef("%v", err)
 	}
 	dir := bench.DataDir(dataFlag)
+	if !slices.Contains(bench.Names, name) && !slices.Contains(bench.Embedded, name) && !bench.IsBenchDir(name) {
+		hint := ""
+		if best, ok := lang.Closest(name, append(append([]string{}, bench.Names...), bench.Embedded...)); ok {
+			hint = fmt.Sprintf("; did you mean %q?", best)
+		}
+		if st, err := os.Stat(name); err == nil && st.IsDir() {
+			return nil, usagef("--bench %s: the directory has no benchmark.json (lpz bench build writes one)", name)
+		}
+		return nil, usagef("--bench %s: no such benchmark%s (%s)", name, hint, bench.Known)
+	}
 	b, err := bench.LoadAny(name, dir) // a published name, an embedded one, or an lpz bench build directory
 	if err != nil {
 		return nil, err

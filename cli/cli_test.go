@@ -117,7 +117,9 @@ func TestRankErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"rank", "params", "--bench", "nosuch", "--data", sharedBench}, 1, "nosuch"},
+		{[]string{"rank", "params", "--bench", "nosuch", "--data", sharedBench}, 2, "--bench nosuch: no such benchmark"},
+		{[]string{"rank", "params", "--bench", "gpt2-wt10"}, 2, `did you mean "gpt2-wt103"?`},
+		{[]string{"rank", "params", "--bench", "."}, 2, "the directory has no benchmark.json"},
 		{[]string{"rank", "params", "--bench", "gpt2-wt103", "--data", "/nonexistent"}, 1, "github.com/microsoft/archai"},
 		{[]string{"rank", "fro(A)", "--bench", "gpt2-wt103", "--data", sharedBench}, 1, "must be a scalar"},
 		{[]string{"rank", "params", "--bench", "gpt2-wt103", "--archs", "x", "--data", sharedBench}, 2, "--archs"},

@@ -80,7 +80,15 @@ func runConsoleBlock(t *testing.T, lines []string) {
 		if len(args) == 0 || args[0] != "lpz" {
 			continue // e.g. go build: not an lpz example
 		}
+		// "2>/dev/null", as in a shell, shows stdout alone.
+		quiet := args[len(args)-1] == "2>/dev/null"
+		if quiet {
+			args = args[:len(args)-1]
+		}
 		out, errs, _ := lpz(t, "", args[1:]...)
+		if quiet {
+			errs = ""
+		}
 		got := strings.TrimRight(out+errs, "\n")
 		if !matchOutput(strings.Split(got, "\n"), strings.Split(strings.TrimRight(strings.Join(want, "\n"), "\n"), "\n")) {
 			t.Errorf("README example %q printed\n%s\nREADME says\n%s", cmd, got, strings.Join(want, "\n"))
