@@ -514,9 +514,9 @@ func runBench(env *Env, args []string) error {
 			showBench(env, bs)
 			return nil
 		}
-		a, ok := bs.b.Arch(pos[1])
-		if !ok {
-			return fmt.Errorf("benchmark %s has no architecture %q", pos[0], pos[1])
+		a, err := findArch(bs.b, pos[1])
+		if err != nil {
+			return err
 		}
 		return showArch(env, bs, a)
 	}

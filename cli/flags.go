@@ -100,11 +100,17 @@ func flagError(fs *flag.FlagSet, err error) error {
 		}
 		return usagef("unknown flag --%s%s (lpz %s -h lists the flags; a formula that starts with - goes after --)", name, hint, fs.Name())
 	}
-	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
-		// invalid value "X" for flag -NAME: REASON
-		if q, after, ok := strings.Cut(rest, " for flag -"); ok {
+	// invalid value "X" for flag -NAME: REASON; invalid boolean value "X" for -NAME: REASON
+	for _, form := range []struct{ prefix, sep string }{{"invalid value ", " for flag -"}, {"invalid boolean value ", " for -"}} {
+		rest, ok := strings.CutPrefix(msg, form.prefix)
+		if !ok {
+			continue
+		}
+		if q, after, ok := strings.Cut(rest, form.sep); ok {
 			if name, reason, ok := strings.Cut(after, ": "); ok {
-				reason = strings.TrimPrefix(reason, "parse error")
+				if reason == "parse error" || reason == "value out of range" {
+					reason = wantOf(fs.Lookup(name))
+				}
 				return usagef("--%s %s: %s", name, strings.Trim(q, `"`), reason)
 			}
 		}
@@ -113,6 +119,30 @@ func flagError(fs *flag.FlagSet, err error) error {
 		return usagef("--%s needs a value", name)
 	}
 	return usagef("%v", err)
+}
+
+// wantOf says what a flag of the flag package's own types accepts.
+func wantOf(f *flag.Flag) string {
+	if f == nil {
+		return "not a valid value"
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return "not a valid value"
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64:
+		return "want an integer"
+	case uint, uint64:
+		return "want an integer ≥ 0"
+	case float64:
+		return "want a number"
+	case time.Duration:
+		return "want a duration such as 90s or 10m"
+	}
+	return "not a valid value"
 }
 
 // Numeric flags that know their range: a value outside it is a usage error

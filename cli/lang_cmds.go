@@ -325,16 +325,16 @@ func runFmt(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("want one script file")
 	}
-	b, err := os.ReadFile(pos[0])
+	src, err := readSource(pos[0])
 	if err != nil {
 		return err
 	}
-	out, err := Format(pos[0], string(b))
+	out, err := Format(pos[0], src)
 	if err != nil {
 		return printed(env, err)
 	}
 	if *write {
-		return os.WriteFile(pos[0], []byte(out), 0o644)
+		return writeFileAtomic(pos[0], []byte(out))
 	}
 	fmt.Fprint(env.Stdout, out)
 	return nil
@@ -423,3 +423,25 @@ func canonical(s *lang.Stmt) *lang.Stmt {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// writeFileAtomic replaces path with data through a temporary file in the
+// same directory, so a failed write (a full disk) leaves the old file whole.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lpz-fmt-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if st, err := os.Stat(path); err == nil {
+		os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	return os.Rename(tmp.Name(), path)
+}

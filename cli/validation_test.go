@@ -65,6 +65,9 @@ func TestFlagsAreValidated(t *testing.T) {
 		{[]string{"bench", "build", "--space", "nano", "--text", "x", "--out", "y", "--seq", "1"}, "--seq 1: want 0"},
 		{[]string{"cache", "--cache-budget", "0"}, "--cache-budget 0: want a number in (0, 1000000]"},
 		{[]string{"repl", "--archs", "0"}, "--archs wants all or a positive number"},
+		{[]string{"rank", "params", "--capture-seed", "-1"}, "--capture-seed -1: want an integer ≥ 0"},
+		{[]string{"rank", "params", "--seed", "x"}, "--seed x: want an integer"},
+		{[]string{"search", "--no-rps=maybe"}, "--no-rps maybe: want true or false"},
 		{[]string{"repl", "--batch", "0"}, "--batch 0"},
 	}
 	for _, c := range cases {
