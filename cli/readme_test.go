@@ -7,21 +7,31 @@ import (
 	"testing"
 )
 
-// TestReadmeExamples runs every example of README.md and docs/*.md: in ```console blocks
+// TestReadmeExamples runs every example of every Markdown document of the
+// repository (README.md, docs/, …): in ```console blocks
 // each "$ lpz ARGS" line is run from the repository root and must print the
 // lines below it; in ```lpz-repl blocks, "lpz> " lines are fed to one REPL
 // session whose output must be the other lines. Examples that read
 // ../shared/bench need the data beside the clone, as in CI.
 func TestReadmeExamples(t *testing.T) {
-	docs, _ := filepath.Glob("../docs/*.md")
 	wd, _ := os.Getwd()
 	if err := os.Chdir(".."); err != nil {
 		t.Fatal(err)
 	}
 	defer os.Chdir(wd)
+	var docs []string
+	filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if err == nil && strings.HasSuffix(path, ".md") {
+			docs = append(docs, path)
+		}
+		return nil
+	})
 	blocks := 0
-	for _, path := range append([]string{"../README.md"}, docs...) {
-		b, err := os.ReadFile(strings.TrimPrefix(path, "../"))
+	for _, path := range docs {
+		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
