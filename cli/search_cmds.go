@@ -662,7 +662,13 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	rep.Config = map[string]any{"pop": o.cfg.Pop, "gens": o.cfg.Gens, "cx": o.cfg.Cx, "mut": o.cfg.Mut, "ratio": o.cfg.Ratio,
 		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "immigrants": o.cfg.Immigrants, "fitness": o.cfg.Fitness, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
 	if res.Elapsed > 0 {
-		rep.EvalsPerSec = float64(res.Evaluations) / res.Elapsed.Seconds()
+		// Elapsed is this run's; a resumed run's evaluations count from
+		// the start of the search.
+		evals := res.Evaluations
+		if o.cfg.Resume != nil {
+			evals -= o.cfg.Resume.Evaluations
+		}
+		rep.EvalsPerSec = float64(evals) / res.Elapsed.Seconds()
 	}
 	if n := res.MemoHits + res.MemoMisses; n > 0 {
 		rep.MemoHitRate = float64(res.MemoHits) / float64(n)
