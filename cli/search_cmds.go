@@ -219,7 +219,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")
-	intVar(fs, &o.sample, "sample", defaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (default 50, or two thirds of a smaller benchmark)")
+	intVar(fs, &o.sample, "sample", defaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (on a benchmark of fewer than 75 the default is two thirds of it)")
 	intVar(fs, &o.cfg.Pop, "pop", d.Pop, 2, maxPop, "population size")
 	intVar(fs, &o.cfg.Gens, "gens", d.Gens, 0, math.MaxInt, "generations, one offspring each (0: only the initial population)")
 	floatVar(fs, &o.cfg.Cx, "cx", d.Cx, "[0, 1]", "crossover probability")
