@@ -171,6 +171,7 @@ benchmark (its channels are captured, or read from the cache).`,
 		examples: []example{
 			{"", "lpz eval 'sum(softmax([1, 2, 3]) * [1, 2, 3])'"},
 			{"", "lpz eval 'fro(A)' --inputs corpus/inputs/tiny"},
+			{"one architecture's channels (captured once, then cached)", "lpz eval 'fro(G)' --bench nano --arch nano_000"},
 		},
 		groups: []flagGroup{
 			{"Inputs", []string{"inputs", "bench", "arch", "data", "model-fidelity"}},
