@@ -36,7 +36,7 @@ require (
 	github.com/x448/float16 v0.8.4 // indirect
 	github.com/xtgo/set v1.0.0 // indirect
 	// gorgonia.org/tensor v0.9.24 asks for a 2022 version that panics at start-up
-	// on Go ≥ 1.22; this one asks the runtime whether heap objects can move.
+	// on Go ≥ 1.20; this one asks the runtime whether heap objects can move.
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
 	golang.org/x/exp v0.0.0-20250819193227-8b4c13bb791b // indirect
 	golang.org/x/image v0.30.0 // indirect
