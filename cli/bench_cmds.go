@@ -395,7 +395,7 @@ func runRank(env *Env, args []string) error {
 		if report, err = rank.NewReportFromMap(bs.b, valid, scores, p.String()); err != nil {
 			return err
 		}
-		report.Invalid = invalid
+		report.LeaveOut(invalid)
 		if needsCapture(p) {
 			report.Backend, report.Capture = bs.captureDescription()
 		}

@@ -16,10 +16,6 @@ import (
 	"lpz/stdlib"
 )
 
-func init() {
-	replFlagHooks = append(replFlagHooks, benchReplFlags)
-}
-
 // benchREPL is the REPL's benchmark state. Formulas read the inputs of the
 // current architecture, captured when a statement first reads them; with a
 // sample loaded, a scalar expression that reads only per-architecture
@@ -255,23 +251,16 @@ func (st *benchREPL) rank(ctx context.Context, r *repl.REPL, p *interp.Program) 
 	if err != nil {
 		return err
 	}
-	if v, ok := sameScore(scores); ok && rep.Spearman == nil {
+	if v, ok := sameScore(scores); ok && !rep.Rho.Defined() {
 		fmt.Fprintf(r.Out, "ρ undefined: %s is %s on every architecture (n %d of %s)\n", p.String(), interp.FormatScalar(v), rep.N, st.bs.b.Name)
 		return nil
 	}
-	fmt.Fprintf(r.Out, "ρ %s  τ %s  within-stratum ρ %s  (n %d of %s", orUndefined(rep.Spearman), orUndefined(rep.Kendall), orUndefined(rep.WithinStratum), rep.N, st.bs.b.Name)
+	fmt.Fprintf(r.Out, "ρ %s  τ %s  within-stratum ρ %s  (n %d of %s", rep.Rho.Text(4), rep.Tau.Text(4), rep.Within.Text(4), rep.N, st.bs.b.Name)
 	if len(invalid) > 0 {
 		fmt.Fprintf(r.Out, "; %d invalid", len(invalid))
 	}
 	fmt.Fprintln(r.Out, ")")
 	return nil
-}
-
-func orUndefined(x *float64) string {
-	if x == nil {
-		return "undefined"
-	}
-	return fmt.Sprintf("%.4f", *x)
 }
 
 // sameScore reports whether every score is the same number (a formula

@@ -214,7 +214,7 @@ func ablationRun(ctx context.Context, bs *benchSession, sample *gp.Problem, cfg 
 			improv++
 		}
 	}
-	return ablationCell{best.Rho, full[0].Rho, res.Evaluations, toBest, improv}, res.History, best.Text, nil
+	return ablationCell{best.Rho, float64(full[0].Rho), res.Evaluations, toBest, improv}, res.History, best.Text, nil
 }
 
 // printAblationTable prints one row per setting over its finished runs;

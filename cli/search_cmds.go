@@ -604,9 +604,9 @@ type formulaReport struct {
 	Formula    string         `json:"formula"`
 	Latex      string         `json:"latex"`
 	Complexity int            `json:"complexity"`
-	Sample     gp.Assessment  `json:"sample"`
-	All        *gp.Assessment `json:"all,omitempty"`
-	HeldOut    *gp.Assessment `json:"held_out,omitempty"` // all architectures outside the fitness sample
+	Sample     rank.Quality  `json:"sample"`
+	All        *rank.Quality `json:"all,omitempty"`
+	HeldOut    *rank.Quality `json:"held_out,omitempty"` // all architectures outside the fitness sample
 	Pareto     bool           `json:"pareto,omitempty"`
 	fullScores []float64
 	fullTruth  []float64
@@ -761,7 +761,7 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 	strata := bench.Strata(bs.b)
 	for i := range forms {
 		a := all[i]
-		forms[i].All = &a.Assessment
+		forms[i].All = &a.Quality
 		forms[i].fullScores, forms[i].fullTruth = a.scores, a.truth
 		var hs, ht []float64
 		var hst []string
@@ -771,7 +771,10 @@ func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *g
 			}
 		}
 		if len(hs) > 0 {
-			h := gp.Assess(hs, ht, hst, bs.b.HigherIsBetter)
+			h, _, err := rank.Assess(hs, ht, hst, bs.b.HigherIsBetter)
+			if err != nil {
+				return nil, err
+			}
 			forms[i].HeldOut = &h
 		}
 	}
@@ -788,7 +791,7 @@ func needsCaptureNames(names []string) bool {
 }
 
 type fullAssessment struct {
-	gp.Assessment
+	rank.Quality
 	scores, truth []float64
 }
 
@@ -860,16 +863,13 @@ func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms [
 	strata := bench.Strata(bs.b)
 	out := make([]fullAssessment, len(exprs))
 	for i := range exprs {
-		out[i] = fullAssessment{gp.Assess(scores[i], truth, strata, bs.b.HigherIsBetter), scores[i], truth}
+		q, _, err := rank.Assess(scores[i], truth, strata, bs.b.HigherIsBetter)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = fullAssessment{q, scores[i], truth}
 	}
 	return out, nil
-}
-
-func fmtRho(x float64) string {
-	if math.IsNaN(x) {
-		return "undefined"
-	}
-	return fmt.Sprintf("%.4f", x)
 }
 
 func (r *searchReport) text(w io.Writer) {
@@ -904,25 +904,25 @@ func (r *searchReport) text(w io.Writer) {
 	fmt.Fprintf(w, "winner:      proxy searched = %s\n", wn.Formula)
 	fmt.Fprintf(w, "latex:       %s\n", wn.Latex)
 	fmt.Fprintf(w, "complexity:  %d\n", wn.Complexity)
-	fmt.Fprintf(w, "sample (%d): ρ %s  τ %s  within-stratum ρ %s\n", wn.Sample.N, fmtRho(wn.Sample.Rho), fmtRho(wn.Sample.Tau), fmtRho(wn.Sample.Within))
+	fmt.Fprintf(w, "sample (%d): ρ %s  τ %s  within-stratum ρ %s\n", wn.Sample.N, wn.Sample.Rho.Text(4), wn.Sample.Tau.Text(4), wn.Sample.Within.Text(4))
 	if a := wn.All; a != nil {
-		fmt.Fprintf(w, "all (%d):   ρ %s  τ %s  within-stratum ρ %s (%d strata)", a.N, fmtRho(a.Rho), fmtRho(a.Tau), fmtRho(a.Within), a.Strata)
+		fmt.Fprintf(w, "all (%d):   ρ %s  τ %s  within-stratum ρ %s (%d strata)", a.N, a.Rho.Text(4), a.Tau.Text(4), a.Within.Text(4), a.StrataUsed)
 		if a.Invalid > 0 {
 			fmt.Fprintf(w, "; %d invalid", a.Invalid)
 		}
 		fmt.Fprintln(w)
 	}
 	if h := wn.HeldOut; h != nil {
-		fmt.Fprintf(w, "held out (%d): ρ %s  τ %s  (the architectures outside the fitness sample)\n", h.N, fmtRho(h.Rho), fmtRho(h.Tau))
+		fmt.Fprintf(w, "held out (%d): ρ %s  τ %s  (the architectures outside the fitness sample)\n", h.N, h.Rho.Text(4), h.Tau.Text(4))
 	}
 	table := func(title string, fs []formulaReport) {
 		fmt.Fprintf(w, "\n%s\n  %4s  %8s  %8s  %8s  %s\n", title, "cplx", "ρ sample", "ρ all", "ρ within", "formula")
 		for _, f := range fs {
 			all, within := "—", "—" // not computed (interrupted)
 			if f.All != nil {
-				all, within = fmtRho(f.All.Rho), fmtRho(f.All.Within)
+				all, within = f.All.Rho.Text(4), f.All.Within.Text(4)
 			}
-			fmt.Fprintf(w, "  %4d  %8s  %8s  %8s  %s\n", f.Complexity, fmtRho(f.Sample.Rho), all, within, f.Formula)
+			fmt.Fprintf(w, "  %4d  %8s  %8s  %8s  %s\n", f.Complexity, f.Sample.Rho.Text(4), all, within, f.Formula)
 		}
 	}
 	table("top of the final population:", r.Top)
@@ -948,7 +948,7 @@ const overfitGap = 0.1
 // on much better than the held-out ones.
 func overfitNote(w formulaReport, sampleN int) string {
 	h := w.HeldOut
-	if h == nil || math.IsNaN(h.Rho) || math.IsNaN(w.Sample.Rho) || w.Sample.Rho-h.Rho <= overfitGap {
+	if h == nil || !h.Rho.Defined() || !w.Sample.Rho.Defined() || w.Sample.Rho-h.Rho <= overfitGap {
 		return ""
 	}
 	return fmt.Sprintf("warning: the winner overfits its sample: held-out ρ %.4f is %.2f below its sample ρ %.4f; a larger --sample (now %d) or --patience generalises better.",

@@ -536,7 +536,7 @@ func (r *tableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string
 	if err != nil {
 		return err
 	}
-	r.N, r.Rho, r.Tau, r.Within = rep.N, rep.Spearman, rep.Kendall, rep.WithinStratum
+	r.N, r.Rho, r.Tau, r.Within = rep.N, statPtr(rep.Rho), statPtr(rep.Tau), statPtr(rep.Within)
 	r.Pearson = pearson(rep.Scores, rank.Oriented(rep.TruthValues, b.HigherIsBetter))
 	if metric == "pearson" {
 		r.DRho = diff(r.Pearson, r.Paper.Rho)
@@ -545,6 +545,15 @@ func (r *tableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string
 	}
 	r.DTau = diff(r.Tau, r.Paper.Tau)
 	return nil
+}
+
+// statPtr is s as a row holds it: nil when undefined.
+func statPtr(s rank.Stat) *float64 {
+	if !s.Defined() {
+		return nil
+	}
+	v := float64(s)
+	return &v
 }
 
 // pearson is Pearson's r; nil when undefined (fewer than 3 points or a

@@ -179,10 +179,10 @@ func CorrelateBoth(scores, truth []float64, higherIsBetter bool) Correlation {
 
 // StratumResult is the correlation inside one stratum.
 type StratumResult struct {
-	Name     string   `json:"name"`
-	N        int      `json:"n"`
-	Spearman *float64 `json:"spearman"`          // nil when skipped
-	Skipped  string   `json:"skipped,omitempty"` // why it was skipped ("" if used)
+	Name    string `json:"name"`
+	N       int    `json:"n"`
+	Rho     Stat   `json:"rho"`               // Spearman ρ; undefined when skipped
+	Skipped string `json:"skipped,omitempty"` // why it was skipped ("" if used)
 }
 
 // WithinStratum computes Spearman ρ (with the sign convention of Correlate)
@@ -210,7 +210,7 @@ func WithinStratum(scores, truth []float64, strata []string, higherIsBetter bool
 	sum := 0.0
 	for _, name := range names {
 		g := groups[name]
-		r := StratumResult{Name: name, N: len(g)}
+		r := StratumResult{Name: name, N: len(g), Rho: Undefined()}
 		xs, ys := make([]float64, len(g)), make([]float64, len(g))
 		for k, i := range g {
 			xs[k], ys[k] = scores[i], t[i]
@@ -224,8 +224,7 @@ func WithinStratum(scores, truth []float64, strata []string, higherIsBetter bool
 		case e != nil:
 			return math.NaN(), nil, 0, fmt.Errorf("rank: stratum %s: %w", name, e)
 		default:
-			v := rho
-			r.Spearman = &v
+			r.Rho = Stat(rho)
 			sum += rho
 			used++
 		}

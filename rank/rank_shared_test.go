@@ -55,12 +55,12 @@ func TestSharedPaperTable3Params(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: rho %.6f tau %.6f within-stratum %.4f (%d strata)", tc.scalar, *r.Spearman, *r.Kendall, *r.WithinStratum, r.StrataUsed)
-		if round3(*r.Spearman) != tc.rho {
-			t.Errorf("%s: rho %.6f, paper %.3f", tc.scalar, *r.Spearman, tc.rho)
+		t.Logf("%s: rho %.6f tau %.6f within-stratum %.4f (%d strata)", tc.scalar, r.Rho, r.Tau, r.Within, r.StrataUsed)
+		if round3(float64(r.Rho)) != tc.rho {
+			t.Errorf("%s: rho %.6f, paper %.3f", tc.scalar, r.Rho, tc.rho)
 		}
-		if tc.tau >= 0 && round3(*r.Kendall) != tc.tau {
-			t.Errorf("%s: tau %.6f, paper %.3f", tc.scalar, *r.Kendall, tc.tau)
+		if tc.tau >= 0 && round3(float64(r.Tau)) != tc.tau {
+			t.Errorf("%s: tau %.6f, paper %.3f", tc.scalar, r.Tau, tc.tau)
 		}
 	}
 }
@@ -104,16 +104,16 @@ func TestSharedReferenceScores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s %s: n %d rho %.6f tau %.6f within-stratum %.4f", tc.file, tc.column, r.N, *r.Spearman, *r.Kendall, *r.WithinStratum)
-		if round4(*r.Spearman) != tc.rho || round4(*r.Kendall) != tc.tau {
-			t.Errorf("%s: rho %.6f tau %.6f, want %.4f %.4f", tc.file, *r.Spearman, *r.Kendall, tc.rho, tc.tau)
+		t.Logf("%s %s: n %d rho %.6f tau %.6f within-stratum %.4f", tc.file, tc.column, r.N, r.Rho, r.Tau, r.Within)
+		if round4(float64(r.Rho)) != tc.rho || round4(float64(r.Tau)) != tc.tau {
+			t.Errorf("%s: rho %.6f tau %.6f, want %.4f %.4f", tc.file, r.Rho, r.Tau, tc.rho, tc.tau)
 		}
 		// Published values agree within 0.001 (SNIP: 0.9705 vs 0.971).
-		if !math.IsNaN(tc.paperRho) && math.Abs(*r.Spearman-tc.paperRho) > 0.001 {
-			t.Errorf("%s: rho %.6f, paper %.3f", tc.file, *r.Spearman, tc.paperRho)
+		if !math.IsNaN(tc.paperRho) && math.Abs(float64(r.Rho)-tc.paperRho) > 0.001 {
+			t.Errorf("%s: rho %.6f, paper %.3f", tc.file, r.Rho, tc.paperRho)
 		}
-		if !math.IsNaN(tc.paperTau) && round3(*r.Kendall) != tc.paperTau {
-			t.Errorf("%s: tau %.6f, paper %.3f", tc.file, *r.Kendall, tc.paperTau)
+		if !math.IsNaN(tc.paperTau) && round3(float64(r.Tau)) != tc.paperTau {
+			t.Errorf("%s: tau %.6f, paper %.3f", tc.file, r.Tau, tc.paperTau)
 		}
 	}
 }
@@ -174,9 +174,9 @@ func TestSharedFlexiParamsModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("flexibert %s %s: rho %.4f tau %.4f within-stratum %.4f", tc.mode, scalar, *r.Spearman, *r.Kendall, *r.WithinStratum)
-			if scalar == "params" && !math.IsNaN(tc.tau) && round3(*r.Kendall) != tc.tau {
-				t.Errorf("%s params: tau %.6f, want %.3f", tc.mode, *r.Kendall, tc.tau)
+			t.Logf("flexibert %s %s: rho %.4f tau %.4f within-stratum %.4f", tc.mode, scalar, r.Rho, r.Tau, r.Within)
+			if scalar == "params" && !math.IsNaN(tc.tau) && round3(float64(r.Tau)) != tc.tau {
+				t.Errorf("%s params: tau %.6f, want %.3f", tc.mode, r.Tau, tc.tau)
 			}
 		}
 	}
@@ -195,8 +195,8 @@ func TestSharedSampleReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2, _ := NewReportFromMap(b, bench.Sample(b, 50, 42), scores, "dparams")
-	if r1.N != 50 || *r1.Spearman != *r2.Spearman {
+	if r1.N != 50 || r1.Rho != r2.Rho {
 		t.Errorf("sample report not reproducible: %+v", r1)
 	}
-	t.Logf("dparams on sample(50, seed 42): rho %.4f tau %.4f", *r1.Spearman, *r1.Kendall)
+	t.Logf("dparams on sample(50, seed 42): rho %.4f tau %.4f", r1.Rho, r1.Tau)
 }

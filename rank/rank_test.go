@@ -193,7 +193,7 @@ func TestWithinStratum(t *testing.T) {
 	}{"c": {0, true}, "d9": {0, true}, "d64": {-1, false}, "d128": {1, false}}
 	for _, p := range per {
 		w := want[p.Name]
-		if (p.Skipped != "") != w.skipped || (!w.skipped && *p.Spearman != w.rho) {
+		if (p.Skipped != "") != w.skipped || (!w.skipped && float64(p.Rho) != w.rho) {
 			t.Errorf("%s: %+v", p.Name, p)
 		}
 	}
@@ -235,7 +235,7 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.N != 7 || *r.Spearman != 1 || *r.Kendall != 1 || *r.WithinStratum != 1 || r.StrataUsed != 2 || r.StrataSkipped != 0 {
+	if r.N != 7 || r.Rho != 1 || r.Tau != 1 || r.Within != 1 || r.StrataUsed != 2 || r.StrataSkipped != 0 {
 		t.Errorf("report %+v", r)
 	}
 	txt := r.Text()
@@ -252,7 +252,7 @@ func TestReport(t *testing.T) {
 	if err := json.Unmarshal(js, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"bench", "n", "spearman", "kendall", "within_stratum_spearman", "strata"} {
+	for _, k := range []string{"bench", "n", "rho", "tau", "within_stratum_rho", "strata"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %s: %s", k, js)
 		}
@@ -263,14 +263,14 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Spearman != nil || r.Kendall != nil || r.WithinStratum != nil || r.Undefined == "" || r.StrataSkipped != 2 {
+	if r.Rho.Defined() || r.Tau.Defined() || r.Within.Defined() || r.Undefined == "" || r.StrataSkipped != 2 {
 		t.Errorf("constant report %+v", r)
 	}
 	if txt := r.Text(); !strings.Contains(txt, "spearman rho      undefined") {
 		t.Errorf("text:\n%s", txt)
 	}
 	js, _ = r.JSON()
-	if !strings.Contains(string(js), `"spearman": null`) {
+	if !strings.Contains(string(js), `"rho": null`) {
 		t.Errorf("json: %s", js)
 	}
 
@@ -299,7 +299,7 @@ func TestReport(t *testing.T) {
 		t.Errorf("foreign: %v", err)
 	}
 	delete(full, "config_0_j0")
-	if r, err := NewReportFromMap(b, b.Archs[:4], full, "x"); err != nil || r.N != 4 || *r.Spearman != 1 {
+	if r, err := NewReportFromMap(b, b.Archs[:4], full, "x"); err != nil || r.N != 4 || r.Rho != 1 {
 		t.Errorf("subset: %+v %v", r, err)
 	}
 }

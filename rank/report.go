@@ -2,7 +2,6 @@ package rank
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -12,7 +11,6 @@ import (
 )
 
 // Report is the outcome of ranking one proxy on (a subset of) a benchmark.
-// Undefined statistics are nil (JSON null) and printed as "undefined".
 type Report struct {
 	Bench          string `json:"bench"`
 	BenchSize      int    `json:"bench_size"` // architectures in the benchmark
@@ -28,24 +26,27 @@ type Report struct {
 	Data    string `json:"data,omitempty"`
 	Backend string `json:"backend,omitempty"`
 	Capture string `json:"capture,omitempty"`
-	// Invalid lists architectures whose score was NaN/Inf and were left out.
-	Invalid []string `json:"invalid,omitempty"`
+	// InvalidIDs lists architectures whose score was NaN/Inf and were left
+	// out (set with LeaveOut, which also counts them in Quality.Invalid).
+	InvalidIDs []string `json:"invalid_ids,omitempty"`
 
-	N        int      `json:"n"`
-	Spearman *float64 `json:"spearman"`
-	Kendall  *float64 `json:"kendall"`
-	// Undefined says why Spearman/Kendall are nil ("" when defined).
+	Quality
+	// Undefined says why Rho and Tau are undefined ("" when defined).
 	Undefined string `json:"undefined,omitempty"`
 
 	StrataBy       string          `json:"strata_by"` // what defines a stratum
-	WithinStratum  *float64        `json:"within_stratum_spearman"`
-	StrataUsed     int             `json:"strata_used"`
 	StrataSkipped  int             `json:"strata_skipped"`
 	Strata         []StratumResult `json:"strata"`
 	IDs            []string        `json:"-"`
 	Scores         []float64       `json:"-"`
 	TruthValues    []float64       `json:"-"`
 	StratumOfPoint []string        `json:"-"`
+}
+
+// LeaveOut records the architectures whose scores were not finite and
+// were left out of the ranking.
+func (r *Report) LeaveOut(ids []string) {
+	r.InvalidIDs, r.Invalid = ids, len(ids)
 }
 
 // StrataDescription says what a stratum is for a benchmark family.
@@ -71,7 +72,7 @@ func NewReport(b *bench.Benchmark, ids []string, scores []float64, proxy string)
 	}
 	r := &Report{
 		Bench: b.Name, BenchSize: len(b.Archs), Proxy: proxy, Truth: b.TruthName,
-		HigherIsBetter: b.HigherIsBetter, N: len(ids), StrataBy: StrataDescription(b.Family),
+		HigherIsBetter: b.HigherIsBetter, StrataBy: StrataDescription(b.Family),
 		IDs: ids, Scores: scores,
 		TruthValues: make([]float64, len(ids)), StratumOfPoint: make([]string, len(ids)),
 	}
@@ -91,30 +92,12 @@ func NewReport(b *bench.Benchmark, ids []string, scores []float64, proxy string)
 		r.TruthValues[i] = a.Truth
 		r.StratumOfPoint[i] = bench.StratumOf(a)
 	}
-	c := CorrelateBoth(scores, r.TruthValues, b.HigherIsBetter)
-	if c.SpearmanErr == nil {
-		r.Spearman = &c.Spearman
-	}
-	if c.KendallErr == nil {
-		r.Kendall = &c.Kendall
-	}
-	if err := errors.Join(c.SpearmanErr, c.KendallErr); err != nil {
-		if errors.Is(err, ErrTooFew) {
-			r.Undefined = fmt.Sprintf("fewer than %d architectures", MinPoints)
-		} else if errors.Is(err, ErrUndefined) {
-			r.Undefined = "constant scores or ground truth"
-		} else {
-			return nil, err
-		}
-	}
-	mean, per, used, err := WithinStratum(scores, r.TruthValues, r.StratumOfPoint, b.HigherIsBetter)
-	if err != nil && !errors.Is(err, ErrUndefined) {
+	q, per, why, err := assess(scores, r.TruthValues, r.StratumOfPoint, b.HigherIsBetter)
+	if err != nil {
 		return nil, err
 	}
-	if err == nil {
-		r.WithinStratum = &mean
-	}
-	r.Strata, r.StrataUsed, r.StrataSkipped = per, used, len(per)-used
+	r.Quality, r.Undefined = q, why
+	r.Strata, r.StrataSkipped = per, len(per)-q.StrataUsed
 	return r, nil
 }
 
@@ -160,13 +143,6 @@ func firstFew(s []string) string {
 	return strings.Join(s[:k], ", ") + fmt.Sprintf(", ... (%d more)", len(s)-k)
 }
 
-func fmtStat(v *float64) string {
-	if v == nil {
-		return "undefined"
-	}
-	return fmt.Sprintf("%.4f", *v)
-}
-
 // Text formats the report for humans.
 func (r *Report) Text() string {
 	var sb strings.Builder
@@ -189,23 +165,23 @@ func (r *Report) Text() string {
 	if r.Capture != "" {
 		fmt.Fprintf(&sb, "capture           %s\n", r.Capture)
 	}
-	if len(r.Invalid) > 0 {
-		fmt.Fprintf(&sb, "invalid scores    %d architectures left out (NaN/Inf): %s\n", len(r.Invalid), firstFew(r.Invalid))
+	if len(r.InvalidIDs) > 0 {
+		fmt.Fprintf(&sb, "invalid scores    %d architectures left out (NaN/Inf): %s\n", len(r.InvalidIDs), firstFew(r.InvalidIDs))
 	}
 	fmt.Fprintf(&sb, "ground truth      %s (%s)\n", r.Truth, dir)
 	fmt.Fprintf(&sb, "n                 %d\n", r.N)
-	fmt.Fprintf(&sb, "spearman rho      %s\n", fmtStat(r.Spearman))
-	fmt.Fprintf(&sb, "kendall tau-b     %s\n", fmtStat(r.Kendall))
+	fmt.Fprintf(&sb, "spearman rho      %s\n", r.Rho.Text(4))
+	fmt.Fprintf(&sb, "kendall tau-b     %s\n", r.Tau.Text(4))
 	if r.Undefined != "" {
 		fmt.Fprintf(&sb, "                  (undefined: %s)\n", r.Undefined)
 	}
 	fmt.Fprintf(&sb, "within-stratum    %s (mean rho over %d strata of %s; %d skipped)\n",
-		fmtStat(r.WithinStratum), r.StrataUsed, r.StrataBy, r.StrataSkipped)
+		r.Within.Text(4), r.StrataUsed, r.StrataBy, r.StrataSkipped)
 	for _, s := range r.Strata {
 		if s.Skipped != "" {
 			fmt.Fprintf(&sb, "  %-10s n %4d  rho skipped: %s\n", s.Name, s.N, s.Skipped)
 		} else {
-			fmt.Fprintf(&sb, "  %-10s n %4d  rho %s\n", s.Name, s.N, fmtStat(s.Spearman))
+			fmt.Fprintf(&sb, "  %-10s n %4d  rho %s\n", s.Name, s.N, s.Rho.Text(4))
 		}
 	}
 	return sb.String()
