@@ -220,6 +220,38 @@ func InlineBounded(e Expr, lets map[string]Expr) (Expr, error) {
 	return out, nil
 }
 
+// InlinedProxy is a proxy statement of a script with the script's let
+// bindings inlined: a formula that stands on its own.
+type InlinedProxy struct {
+	Name string
+	Pos  Pos // of the statement
+	Expr Expr
+}
+
+// Proxies lists the proxy statements of p in order, each with the let and
+// proxy bindings before it inlined (what the search seeds from and the
+// table ranks). It inlines with InlineBounded: a formula of more than
+// MaxNodes nodes is an error at its statement, since scripts come from
+// users too.
+func (p *Program) Proxies() ([]InlinedProxy, error) {
+	lets := map[string]Expr{}
+	var out []InlinedProxy
+	for _, s := range p.Stmts {
+		if s.Kind != LetStmt && s.Kind != ProxyStmt {
+			continue
+		}
+		e, err := InlineBounded(s.Expr, lets)
+		if err != nil {
+			return nil, err
+		}
+		lets[s.Name] = e
+		if s.Kind == ProxyStmt {
+			out = append(out, InlinedProxy{Name: s.Name, Pos: s.Pos, Expr: e})
+		}
+	}
+	return out, nil
+}
+
 // inlineWithin is Inline spending *budget nodes; nil when it runs out.
 func inlineWithin(e Expr, lets map[string]Expr, budget *int) Expr {
 	switch x := e.(type) {

@@ -14,8 +14,8 @@ type LatexTemplates interface {
 	LatexTemplate(op string) string
 }
 
-// Latex renders an expression for a paper. Infix operators are structural
-// (+, −, ·, fractions); everything else comes from the templates.
+// Latex renders an expression for a paper from the templates of the
+// operators; a negation written -x stays structural.
 func Latex(e Expr, t LatexTemplates) string {
 	var b strings.Builder
 	latex(&b, e, 0, t)
@@ -39,20 +39,6 @@ func latex(b *strings.Builder, e Expr, minPrec int, t LatexTemplates) {
 	case *Lit:
 		latexLit(b, x)
 	case *Call:
-		if sym, ok := map[string]string{"add": " + ", "sub": " - ", "mul": ` \cdot `}[x.Op]; ok && len(x.Args) == 2 {
-			latex(b, x.Args[0], p, t)
-			b.WriteString(sym)
-			latex(b, x.Args[1], p+1, t)
-			return
-		}
-		if x.Op == "div" && len(x.Args) == 2 {
-			b.WriteString(`\frac{`)
-			latex(b, x.Args[0], 0, t)
-			b.WriteString(`}{`)
-			latex(b, x.Args[1], 0, t)
-			b.WriteString(`}`)
-			return
-		}
 		if x.Op == "neg" && len(x.Args) == 1 && p == precUnary {
 			b.WriteByte('-')
 			latex(b, x.Args[0], precUnary+1, t)
@@ -73,13 +59,22 @@ func latex(b *strings.Builder, e Expr, minPrec int, t LatexTemplates) {
 			b.WriteString(`\right)`)
 			return
 		}
-		expandTemplate(b, tmpl, x.Args, t)
+		// An infix operator's template ({0} + {1}) has its operands
+		// parenthesised by precedence: the left one binds as tightly as
+		// the operator, the right one tighter (a - (b - c)).
+		left, right := 0, 0
+		if p == precSum || p == precProd {
+			left, right = p, p+1
+		}
+		expandTemplate(b, tmpl, x.Args, t, left, right)
 	}
 }
 
 var placeholder = regexp.MustCompile(`\{(\d+)(p?)\}`)
 
-func expandTemplate(b *strings.Builder, tmpl string, args []Expr, t LatexTemplates) {
+// expandTemplate writes tmpl with its placeholders replaced by args, the
+// first at least at precedence left and the others at right.
+func expandTemplate(b *strings.Builder, tmpl string, args []Expr, t LatexTemplates, left, right int) {
 	last := 0
 	for _, m := range placeholder.FindAllStringSubmatchIndex(tmpl, -1) {
 		n, _ := strconv.Atoi(tmpl[m[2]:m[3]])
@@ -92,8 +87,10 @@ func expandTemplate(b *strings.Builder, tmpl string, args []Expr, t LatexTemplat
 			b.WriteString(`\left(`)
 			latex(b, args[n], 0, t)
 			b.WriteString(`\right)`)
+		} else if n == 0 {
+			latex(b, args[n], left, t)
 		} else {
-			latex(b, args[n], 0, t)
+			latex(b, args[n], right, t)
 		}
 	}
 	b.WriteString(tmpl[last:])

@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -230,25 +231,13 @@ func (lw *lowerer) flatten(l *gList) ([]int, []float64, bool) {
 		}
 		if i == 0 {
 			inner = shape
-		} else if !sameShape(inner, shape) {
+		} else if !slices.Equal(inner, shape) {
 			lw.errs.add(x.Position(), "ragged literal: element %d has shape %s, element 0 has %s", i, shapeStr(shape), shapeStr(inner))
 			return nil, nil, false
 		}
 		data = append(data, vals...)
 	}
 	return append([]int{len(l.Elems)}, inner...), data, true
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeStr(s []int) string {

@@ -28,69 +28,56 @@ type GraphEngine struct {
 // Name implements interp.Engine.
 func (e *GraphEngine) Name() string { return "gomlx:" + e.Backend.Name() }
 
-// graphKernel is the GoMLX lowering of one operator of the table.
-type graphKernel struct {
-	unary  func(x *Node) *Node    // elementwise
-	reduce func(x *Node) *Node    // all elements of a float64 node → rank-0
-	norm   func(x *Node) *Node    // over all elements, same shape
-	binary func(a, b *Node) *Node // same shapes
+// gomlx is stdlib.Graph over GoMLX nodes: the primitives the op table's
+// lowerings (stdlib.Op.Graph) are written in.
+type gomlx struct{}
+
+func node(x stdlib.Node) *Node { return x.(*Node) }
+
+func (gomlx) Abs(x stdlib.Node) stdlib.Node        { return Abs(node(x)) }
+func (gomlx) Square(x stdlib.Node) stdlib.Node     { return Square(node(x)) }
+func (gomlx) Exp(x stdlib.Node) stdlib.Node        { return Exp(node(x)) }
+func (gomlx) Log(x stdlib.Node) stdlib.Node        { return Log(node(x)) }
+func (gomlx) Sqrt(x stdlib.Node) stdlib.Node       { return Sqrt(node(x)) }
+func (gomlx) Reciprocal(x stdlib.Node) stdlib.Node { return Reciprocal(node(x)) }
+func (gomlx) Neg(x stdlib.Node) stdlib.Node        { return Neg(node(x)) }
+func (gomlx) Logistic(x stdlib.Node) stdlib.Node   { return Logistic(node(x)) }
+
+func (gomlx) Add(a, b stdlib.Node) stdlib.Node         { return Add(node(a), node(b)) }
+func (gomlx) Sub(a, b stdlib.Node) stdlib.Node         { return Sub(node(a), node(b)) }
+func (gomlx) Mul(a, b stdlib.Node) stdlib.Node         { return Mul(node(a), node(b)) }
+func (gomlx) Div(a, b stdlib.Node) stdlib.Node         { return Div(node(a), node(b)) }
+func (gomlx) Max(a, b stdlib.Node) stdlib.Node         { return Max(node(a), node(b)) }
+func (gomlx) GreaterThan(a, b stdlib.Node) stdlib.Node { return GreaterThan(node(a), node(b)) }
+func (gomlx) Where(c, a, b stdlib.Node) stdlib.Node    { return Where(node(c), node(a), node(b)) }
+
+func (gomlx) Zeros(x stdlib.Node) stdlib.Node { return ZerosLike(node(x)) }
+func (gomlx) Ones(x stdlib.Node) stdlib.Node  { return OnesLike(node(x)) }
+func (gomlx) Size(x stdlib.Node) int          { return node(x).Shape().Size() }
+
+func (gomlx) Const(x stdlib.Node, v float64) stdlib.Node {
+	n := node(x)
+	return ConstAsDType(n.Graph(), n.DType(), v)
 }
 
-func where0(cond, v *Node) *Node { return Where(cond, v, ZerosLike(v)) }
+func (gomlx) SumAll(x stdlib.Node) stdlib.Node  { return ReduceAllSum(node(x)) }
+func (gomlx) MeanAll(x stdlib.Node) stdlib.Node { return ReduceAllMean(node(x)) }
+func (gomlx) MaxAll(x stdlib.Node) stdlib.Node  { return ReduceAllMax(node(x)) }
+func (gomlx) MinAll(x stdlib.Node) stdlib.Node  { return ReduceAllMin(node(x)) }
 
-func scalarLike(x *Node, v float64) *Node { return ConstAsDType(x.Graph(), x.DType(), v) }
+// Softmax flattens x: the op table's softmax is over all elements.
+func (gomlx) Softmax(x stdlib.Node) stdlib.Node {
+	n := node(x)
+	return Reshape(Softmax(Reshape(n, n.Shape().Size()), 0), n.Shape().Dimensions...)
+}
 
-// graphKernels attaches a lowering to every operator of the table; the test
-// TestGraphKernelsCoverTable fails when an operator has none.
-var graphKernels = map[string]graphKernel{
-	"log": {unary: func(x *Node) *Node {
-		pos := GreaterThan(x, ZerosLike(x))
-		return where0(pos, Log(Where(pos, x, OnesLike(x))))
-	}},
-	"abslog": {unary: func(x *Node) *Node {
-		ax := Abs(x)
-		pos := GreaterThan(ax, ZerosLike(ax))
-		return where0(pos, Log(Where(pos, ax, OnesLike(ax))))
-	}},
-	"abs":     {unary: Abs},
-	"sq":      {unary: Square},
-	"exp":     {unary: Exp},
-	"sqrt":    {unary: func(x *Node) *Node { return Sqrt(Max(x, ZerosLike(x))) }},
-	"relu":    {unary: func(x *Node) *Node { return Max(x, ZerosLike(x)) }},
-	"inv":     {unary: func(x *Node) *Node { return Reciprocal(Add(x, scalarLike(x, stdlib.InvEps))) }},
-	"neg":     {unary: Neg},
-	"sigmoid": {unary: Logistic},
-	"id":      {unary: func(x *Node) *Node { return x }},
-	"fro":     {reduce: func(x *Node) *Node { return Sqrt(ReduceAllSum(Square(x))) }},
-	"nsum":    {reduce: ReduceAllMean},
-	"avg":     {reduce: ReduceAllMean},
-	"l1":      {reduce: func(x *Node) *Node { return ReduceAllMean(Abs(x)) }},
-	"std": {reduce: func(x *Node) *Node {
-		n := x.Shape().Size()
-		if n < 2 {
-			return ScalarZero(x.Graph(), x.DType())
-		}
-		d := Sub(x, ReduceAllMean(x))
-		return Sqrt(Div(ReduceAllSum(Square(d)), scalarLike(x, float64(n-1))))
-	}},
-	"sum": {reduce: ReduceAllSum},
-	"softmax": {norm: func(x *Node) *Node {
-		flat := Reshape(x, x.Shape().Size())
-		return Reshape(Softmax(flat, 0), x.Shape().Dimensions...)
-	}},
-	"logsoftmax": {norm: func(x *Node) *Node {
-		m := StopGradient(ReduceAllMax(x))
-		shifted := Sub(x, m)
-		return Sub(shifted, Log(ReduceAllSum(Exp(shifted))))
-	}},
-	"minmax": {norm: func(x *Node) *Node {
-		lo, hi := ReduceAllMin(x), ReduceAllMax(x)
-		return Div(Sub(x, lo), Add(Sub(hi, lo), scalarLike(x, stdlib.MinMaxEps)))
-	}},
-	"add": {binary: Add},
-	"sub": {binary: Sub},
-	"mul": {binary: Mul},
-	"div": {binary: func(a, b *Node) *Node { return Mul(a, Reciprocal(Add(b, scalarLike(b, stdlib.InvEps)))) }},
+// unary and binary apply an op's lowering to GoMLX nodes.
+func unary(op *stdlib.Op) func(*Node) *Node {
+	return func(x *Node) *Node { return node(op.Graph.Unary(gomlx{}, x)) }
+}
+
+func binary(op *stdlib.Op) func(a, b *Node) *Node {
+	return func(a, b *Node) *Node { return node(op.Graph.Binary(gomlx{}, a, b)) }
 }
 
 // gval is a language value inside a graph: a rank-0 float64 node for
@@ -211,8 +198,7 @@ func (lw *lowering) lower(e lang.Expr) (gval, error) {
 		if !ok {
 			return gval{}, fmt.Errorf("unknown operator %s", x.Op)
 		}
-		k, ok := graphKernels[op.Name]
-		if !ok {
+		if op.Graph.Unary == nil && op.Graph.Binary == nil {
 			return gval{}, fmt.Errorf("%s: operator %s has no GoMLX lowering; use the host engine", x.Pos, op.Name)
 		}
 		args := make([]gval, len(x.Args))
@@ -223,7 +209,7 @@ func (lw *lowering) lower(e lang.Expr) (gval, error) {
 			}
 			args[i] = v
 		}
-		return lw.apply(x, op, k, args, t)
+		return lw.apply(x, op, args, t)
 	}
 	return gval{}, fmt.Errorf("unexpected node %T", e)
 }
@@ -233,43 +219,44 @@ func f64(x *Node) *Node { return ConvertDType(x, dtypes.Float64) }
 // stack turns the scalar entries of a list<scalar> into one vector.
 func stack(entries []*Node) *Node { return Stack(entries, 0) }
 
-func (lw *lowering) apply(x *lang.Call, op *stdlib.Op, k graphKernel, a []gval, t lang.Type) (gval, error) {
+func (lw *lowering) apply(x *lang.Call, op *stdlib.Op, a []gval, t lang.Type) (gval, error) {
 	switch op.Class {
 	case stdlib.Elementwise:
-		return mapEntries(a[0], t, k.unary), nil
+		return mapEntries(a[0], t, unary(op)), nil
 	case stdlib.Normalization:
+		norm := unary(op)
 		if a[0].typ.Kind == lang.ListScalar {
-			vec := k.norm(stack(a[0].entries))
+			vec := norm(stack(a[0].entries))
 			out := make([]*Node, len(a[0].entries))
 			for i := range out {
 				out[i] = Reshape(Slice(vec, AxisElem(i)))
 			}
 			return gval{typ: t, entries: out}, nil
 		}
-		return mapEntries(a[0], t, k.norm), nil
+		return mapEntries(a[0], t, norm), nil
 	case stdlib.Reduction, stdlib.Aggregation:
-		v := a[0]
+		reduce, v := unary(op), a[0]
 		switch v.typ.Kind {
 		case lang.Scalar:
 			if op.Class == stdlib.Aggregation {
 				return v, nil
 			}
 		case lang.Tensor:
-			return gval{typ: t, one: k.reduce(f64(v.one))}, nil
+			return gval{typ: t, one: reduce(f64(v.one))}, nil
 		case lang.ListScalar:
-			return gval{typ: t, one: k.reduce(stack(v.entries))}, nil
+			return gval{typ: t, one: reduce(stack(v.entries))}, nil
 		case lang.ListTensor:
 			red := make([]*Node, len(v.entries))
 			for i, e := range v.entries {
-				red[i] = k.reduce(f64(e))
+				red[i] = reduce(f64(e))
 			}
 			if op.Class == stdlib.Aggregation {
-				return gval{typ: t, one: ReduceAllSum(stack(red))}, nil
+				return gval{typ: t, one: reduce(stack(red))}, nil
 			}
 			return gval{typ: t, entries: red}, nil
 		}
 	case stdlib.Binary:
-		return lw.binary(x, k, a[0], a[1], t)
+		return lw.binary(x, binary(op), a[0], a[1], t)
 	}
 	return gval{}, fmt.Errorf("%s: %s of a %s has no lowering", x.Pos, op.Name, a[0].typ)
 }
@@ -285,7 +272,7 @@ func mapEntries(v gval, t lang.Type, f func(*Node) *Node) gval {
 	return gval{typ: t, entries: out}
 }
 
-func (lw *lowering) binary(x *lang.Call, k graphKernel, a, b gval, t lang.Type) (gval, error) {
+func (lw *lowering) binary(x *lang.Call, f func(a, b *Node) *Node, a, b gval, t lang.Type) (gval, error) {
 	n := max(len(a.entries), len(b.entries))
 	if a.entries != nil && b.entries != nil && len(a.entries) != len(b.entries) {
 		return gval{}, fmt.Errorf("%s: lists of family %s have %d and %d entries", x.Pos, a.typ.Family, len(a.entries), len(b.entries))
@@ -309,7 +296,7 @@ func (lw *lowering) binary(x *lang.Call, k graphKernel, a, b gval, t lang.Type) 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", x.Pos, err)
 		}
-		return k.binary(p, q), nil
+		return f(p, q), nil
 	}
 	if a.entries == nil && b.entries == nil {
 		out, err := combine(a.one, b.one)

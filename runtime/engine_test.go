@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"lpz/interp"
@@ -13,25 +14,29 @@ import (
 	"lpz/tensor"
 )
 
-func TestGraphKernelsCoverTable(t *testing.T) {
+// TestGraphLoweringsCoverSearch: every operator the search draws (the
+// paper's Table 7, binary ops, sum) lowers to a graph; the others may be
+// host-only (stdlib's TestTableComplete checks that each says which).
+func TestGraphLoweringsCoverSearch(t *testing.T) {
 	for _, op := range stdlib.Default.Ops() {
-		if _, ok := graphKernels[op.Name]; !ok && op.Class != stdlib.Class(-1) {
-			if isCoreOp(op.Name) {
-				t.Errorf("operator %s has no GoMLX lowering", op.Name)
-			}
+		if op.Graph.Unary == nil && op.Graph.Binary == nil {
+			t.Errorf("operator %s has no GoMLX lowering", op.Name)
 		}
 	}
 }
 
-// isCoreOp: the paper's operators (Table 7, binary, sum) must all lower;
-// later additions (linear algebra on the host) may be host-only.
-func isCoreOp(name string) bool {
-	switch name {
-	case "log", "abslog", "abs", "sq", "exp", "sqrt", "relu", "inv", "neg", "sigmoid", "id",
-		"fro", "nsum", "l1", "avg", "std", "softmax", "logsoftmax", "minmax", "add", "sub", "mul", "div", "sum":
-		return true
+// TestHostOnlyRefused: a program using a host-only op is refused by name,
+// not lowered wrongly.
+func TestHostOnlyRefused(t *testing.T) {
+	in := engineInputs(rand.New(rand.NewPCG(1, 1)))
+	p, err := interp.CompileSource("sum(max(W))", interp.InputTypes(in), stdlib.Default)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return false
+	eng := &GraphEngine{Backend: goBackend(t)}
+	if _, err := eng.Eval(context.Background(), p, in); err == nil || !strings.Contains(err.Error(), "max has no GoMLX lowering") {
+		t.Errorf("got %v", err)
+	}
 }
 
 func engineInputs(r *rand.Rand) interp.Inputs {
@@ -99,7 +104,7 @@ func TestGraphEngineRandomTrees(t *testing.T) {
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: interp.InputTypes(in)}
 	var core []*stdlib.Op
 	for _, op := range stdlib.Default.Ops() {
-		if isCoreOp(op.Name) && op.Name != "exp" { // exp chains overflow float32 early
+		if op.Name != "exp" { // exp chains overflow float32 early
 			core = append(core, op)
 		}
 	}

@@ -89,21 +89,35 @@ type Op struct {
 	NoSearch bool
 
 	// Sign is what the op's value is known to be: ≥ 0 for any argument
-	// (NonNegative) or ≥ 0 when every argument is (KeepsNonNegative). The
-	// rules' nonneg guard reads it (abs(x) -> x if nonneg(x)).
+	// (NonNegative), ≥ 0 when every argument is (KeepsNonNegative), or
+	// nothing (AnySign, said explicitly). The rules' nonneg guard reads it
+	// (abs(x) -> x if nonneg(x)).
 	Sign Sign
 
-	// Graph lowers the op for the GoMLX engine; set by the runtime package
-	// (keeps this table free of a GoMLX dependency).
+	// Graph is the op's lowering for a graph engine (runtime's GoMLX
+	// engine), or HostOnly.
+	Graph Lowering
+
+	// Role is the part the op plays in the shape of the search's proxies;
+	// NoRole for most.
+	Role Role
+
+	// Commutative: op(a, b) = op(b, a) bit for bit on every pair of
+	// arguments. The search orders the arguments of such an op, so that
+	// a + b and b + a are one candidate.
+	Commutative bool
 }
 
-// Sign classifies an op's value by sign (Op.Sign).
+// Sign classifies an op's value by sign (Op.Sign). The zero value is no
+// claim at all, which the table's test refuses: every entry says its sign,
+// AnySign included, so that a forgotten one is not read as "anything".
 type Sign int
 
 const (
-	AnySign          Sign = iota // nothing known
-	NonNegative                  // ≥ 0 (or NaN) whatever the arguments
-	KeepsNonNegative             // ≥ 0 when every argument is ≥ 0
+	signUnset        Sign = iota
+	AnySign               // nothing known
+	NonNegative           // ≥ 0 (or NaN) whatever the arguments
+	KeepsNonNegative      // ≥ 0 when every argument is ≥ 0
 )
 
 // String is the sign's note in the reference (`lpz ops`): empty when
@@ -118,19 +132,41 @@ func (s Sign) String() string {
 	return ""
 }
 
+// Role is a part an op plays in the search's proxies, LPZero's tree
+// Σ g(f(x₁), f(x₂)): the search builds and normalises trees by role, so
+// that no operator is known to it by name. At most one op has each role.
+type Role int
+
+const (
+	NoRole Role = iota
+	// Total is the Σ that closes a proxy and aggregates a branch to a
+	// scalar.
+	Total
+	// Mean is the other aggregation of a branch, where it gives a scalar
+	// (of a tensor or a list of scalars).
+	Mean
+)
+
 // Table holds the operators and answers the checker's lookups.
 type Table struct {
 	ops    []*Op // every operator
 	search []*Op // without NoSearch ones
 	byName map[string]*Op
 	sigs   map[string]*lang.OpSig
+	roles  map[Role]*Op
 }
 
-// NewTable indexes ops; it panics on a duplicate name, which is a
+// NewTable indexes ops; it panics on a duplicate name or role, which is a
 // programming error in the table itself.
 func NewTable(ops []*Op) *Table {
-	t := &Table{ops: ops, byName: map[string]*Op{}, sigs: map[string]*lang.OpSig{}}
+	t := &Table{ops: ops, byName: map[string]*Op{}, sigs: map[string]*lang.OpSig{}, roles: map[Role]*Op{}}
 	for _, op := range ops {
+		if op.Role != NoRole {
+			if _, dup := t.roles[op.Role]; dup {
+				panic("stdlib: two operators with one role, the second " + op.Name)
+			}
+			t.roles[op.Role] = op
+		}
 		sig := &lang.OpSig{Name: op.Name, Arity: op.Arity, Result: resultRule(op)}
 		for _, n := range append([]string{op.Name}, op.Aliases...) {
 			if _, dup := t.byName[n]; dup {
@@ -157,6 +193,39 @@ func (t *Table) AllOps() []*Op { return t.ops }
 func (t *Table) Lookup(name string) (*Op, bool) {
 	op, ok := t.byName[name]
 	return op, ok
+}
+
+// ByRole finds the operator with a role in the search's proxies.
+func (t *Table) ByRole(r Role) (*Op, bool) {
+	op, ok := t.roles[r]
+	return op, ok
+}
+
+// Canonical is the canonical name of an operator name or alias; ok is
+// false for an unknown name.
+func (t *Table) Canonical(name string) (string, bool) {
+	op, ok := t.byName[name]
+	if !ok {
+		return "", false
+	}
+	return op.Name, true
+}
+
+// CanonOps is a copy of e with every operator alias replaced by its
+// canonical name; unknown names are left as they are, for the checker or
+// the rules to report. (The checker canonicalises too, but only a tree
+// that checks; the rewrite rules match canonical names.)
+func (t *Table) CanonOps(e lang.Expr) lang.Expr {
+	e = lang.Clone(e)
+	lang.Walk(e, func(x lang.Expr) bool {
+		if c, ok := x.(*lang.Call); ok {
+			if name, ok := t.Canonical(c.Op); ok {
+				c.Op = name
+			}
+		}
+		return true
+	})
+	return e
 }
 
 // LookupOp implements lang.Ops.
@@ -291,8 +360,8 @@ func (t *Table) Reference() string {
 				names += " (" + strings.Join(op.Aliases, ", ") + ")"
 			}
 			notes := fmt.Sprintf("cost %d", op.Cost)
-			if op.Sign != AnySign {
-				notes += "; " + op.Sign.String()
+			if sign := op.Sign.String(); sign != "" {
+				notes += "; " + sign
 			}
 			fmt.Fprintf(&b, "  %-34s %s\n  %-34s = %s   [%s]\n", names, op.Doc, "", op.Def, notes)
 		}

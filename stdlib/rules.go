@@ -32,13 +32,7 @@ func LoadRules(file, src string) (*lang.RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lang.NewGuardedRuleSet(p, func(op string) (string, bool) {
-		o, ok := Default.Lookup(op)
-		if !ok {
-			return "", false
-		}
-		return o.Name, true
-	}, Guards)
+	return lang.NewGuardedRuleSet(p, Default.Canonical, Guards)
 }
 
 // Guards are the conditions a rule of the rules file may name after `if`.
