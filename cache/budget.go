@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -50,4 +52,19 @@ func FreeSpace(dir string) (int64, error) {
 func dirExists(d string) bool {
 	st, err := os.Stat(d)
 	return err == nil && st.IsDir()
+}
+
+// FormatSize prints bytes in binary units, as budgets count them.
+func FormatSize(n int64) string {
+	x := float64(n)
+	for _, u := range []string{"B", "KiB", "MiB", "GiB"} {
+		if math.Abs(x) < 1024 || u == "GiB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", x, u)
+		}
+		x /= 1024
+	}
+	return ""
 }

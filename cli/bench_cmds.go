@@ -8,308 +8,117 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"time"
 
 	"lpz/bench"
 	"lpz/interp"
-	"lpz/lang"
 	"lpz/rank"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
 func init() {
 	register(&command{"rank", "rank a proxy on a benchmark: lpz rank EXPR --bench NAME [--archs N] [--json] [--plot F]", runRank})
 	register(&command{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench})
-	addEvalBenchFlags = func(fs *flag.FlagSet) {
-		fs.String("bench", "", "benchmark whose architecture provides the inputs")
-		fs.String("arch", "", "architecture id (of --bench, else of the default benchmark) whose inputs the formula reads")
-		fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
-		addCaptureFlags(fs)
-	}
-	evalBenchInputs = func(fs *flag.FlagSet, expr string) (interp.Inputs, string, bool, error) {
-		get := func(name string) string { return fs.Lookup(name).Value.String() }
-		name, id := get("bench"), get("arch")
-		if name == "" && id == "" {
-			return nil, "", false, nil
-		}
-		if id == "" {
-			return nil, "", false, usagef("--bench needs --arch ID, the architecture whose inputs the formula reads (lpz bench show %s lists them)", name)
-		}
-		// Check first, against every input a benchmark can provide, so the
-		// capture is of what the formula reads (and a typo costs none).
-		p, err := interp.CompileSource(expr, channelTypes(), stdlib.Default)
-		if err != nil {
-			return nil, "", false, err
-		}
-		bs, a, err := openBenchArch(name, id, get("data"), get("model-fidelity"))
-		if err != nil {
-			return nil, "", false, err
-		}
-		bs.captureFlags(fs, os.Stderr)
-		ctx, stop := signalContext()
-		defer stop()
-		in, err := bs.inputs(ctx, a, p.Inputs())
-		if ctx.Err() != nil {
-			return nil, "", false, interrupted(ctx, "nothing evaluated; the captures finished so far are cached")
-		}
-		if err == nil {
-			err = bs.missingChannel(a, in, p.Inputs())
-		}
-		return in, bs.b.Name + "/" + a.ID, true, err
-	}
 }
 
-// benchSession is a loaded benchmark plus how to make each architecture's
-// inputs: architecture scalars always; capture channels through the
-// runtime when a formula reads them.
+// addEvalBenchFlags adds lpz eval's --bench/--arch: an architecture of a
+// benchmark provides the formula's inputs.
+func addEvalBenchFlags(fs *flag.FlagSet) {
+	fs.String("bench", "", "benchmark whose architecture provides the inputs")
+	fs.String("arch", "", "architecture id (of --bench, else of the default benchmark) whose inputs the formula reads")
+	fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
+	fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	addCaptureFlags(fs)
+}
+
+// evalBenchInputs are the inputs lpz eval --bench/--arch names (ok = false
+// without those flags), and where they come from.
+func evalBenchInputs(fs *flag.FlagSet, expr string) (in interp.Inputs, source string, ok bool, err error) {
+	get := func(name string) string { return fs.Lookup(name).Value.String() }
+	name, id := get("bench"), get("arch")
+	if name == "" && id == "" {
+		return nil, "", false, nil
+	}
+	if id == "" {
+		return nil, "", false, usagef("--bench needs --arch ID, the architecture whose inputs the formula reads (lpz bench show %s lists them)", name)
+	}
+	// Check first, against every input a benchmark can provide, so the
+	// capture is of what the formula reads (and a typo costs none).
+	p, err := interp.CompileSource(expr, channelTypes(), stdlib.Default)
+	if err != nil {
+		return nil, "", false, err
+	}
+	bs, a, err := openBenchArch(name, id, get("data"), get("model-fidelity"))
+	if err != nil {
+		return nil, "", false, err
+	}
+	bs.captureFlags(fs, os.Stderr)
+	ctx, stop := signalContext()
+	defer stop()
+	in, err = bs.inputs(ctx, a, p.Inputs())
+	if ctx.Err() != nil {
+		return nil, "", false, interrupted(ctx, "nothing evaluated; the captures finished so far are cached")
+	}
+	if err == nil {
+		err = bs.missingChannel(a, in, p.Inputs())
+	}
+	return in, bs.b.Name + "/" + a.ID, true, err
+}
+
+// benchSession is a study.Session as the commands use it: b, data and mode
+// are the session's benchmark, data directory and FlexiBERT fidelity.
 type benchSession struct {
+	*study.Session
 	b    *bench.Benchmark
 	data string
 	mode bench.FlexiMode
-	// capture provides channel inputs; nil when this build has no runtime
-	// for the benchmark's family.
-	capture  captureFunc
-	settings *captureSettings
-	capturer *capturer
-	mu       sync.Mutex
 }
 
-// captureFunc captures the named channels of one architecture.
-type captureFunc func(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error)
+var benchUsage = study.BenchUsage
 
-// captureProvider is installed by the runtime commands: it returns the
-// capture function for a benchmark (and a description of its settings).
-var captureProvider func(bs *benchSession) (captureFunc, string, error)
-
-// benchUsage is the help of every --bench flag: the published names, the
-// embedded one, and a directory that lpz bench build wrote.
-var benchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + bench.MiniName + " | " + bench.NanoName +
-	" (both embedded) | DIR (from lpz bench build); default: " + bench.MiniName + " when --data holds no benchmark"
+func wrapSession(s *study.Session) *benchSession {
+	if s == nil {
+		return nil
+	}
+	return &benchSession{Session: s, b: s.Bench, data: s.Data, mode: s.Fidelity}
+}
 
 func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
-	if name == "" && !bench.HasData(bench.DataDir(dataFlag)) {
-		name = bench.MiniName // fresh machine: the embedded slice of gpt2-wt103
-	}
-	if name == "" {
-		return nil, usagef("--bench NAME is required (one of %s)", bench.Known)
-	}
-	mode, err := bench.ParseFlexiMode(fidelity)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	dir := bench.DataDir(dataFlag)
-	if !slices.Contains(bench.Names, name) && !slices.Contains(bench.Embedded, name) && !bench.IsBenchDir(name) {
-		hint := ""
-		if best, ok := lang.Closest(name, append(append([]string{}, bench.Names...), bench.Embedded...)); ok {
-			hint = fmt.Sprintf("; did you mean %q?", best)
-		}
-		if st, err := os.Stat(name); err == nil && st.IsDir() {
-			return nil, usagef("--bench %s: the directory has no benchmark.json (lpz bench build writes one)", name)
-		}
-		return nil, usagef("--bench %s: no such benchmark%s (%s)", name, hint, bench.Known)
-	}
-	b, err := bench.LoadAny(name, dir) // a published name, an embedded one, or an lpz bench build directory
-	if err != nil {
-		return nil, err
-	}
-	return &benchSession{b: b, data: dir, mode: mode}, nil
+	s, err := study.Open(name, dataFlag, fidelity)
+	return wrapSession(s), err
 }
 
-// scalarInputs are the architecture-level inputs (params, dparams, …).
-func (bs *benchSession) scalarInputs(a bench.Arch) (interp.Inputs, error) {
-	m, err := bench.ArchScalarsErr(a, bs.mode)
-	if err != nil {
-		return nil, err
-	}
-	in := interp.Inputs{}
-	for k, v := range m {
-		in[k] = interp.ScalarValue(v)
-	}
-	return in, nil
-}
+func (bs *benchSession) scalarInputs(a bench.Arch) (interp.Inputs, error) { return bs.ScalarInputs(a) }
 
-// inputs returns a's inputs for the given channel names (nil: scalars only).
 func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
-	in, err := bs.scalarInputs(a)
-	if err != nil {
-		return nil, err
-	}
-	var need []string
-	for _, c := range channels {
-		if _, ok := in[c]; ok {
-			continue
-		}
-		if sub, ok := stdlib.Subsets[c]; ok {
-			c = sub.From // W/G subsets are selected from the full lists by entry name
-		}
-		if !slices.Contains(need, c) {
-			need = append(need, c)
-		}
-	}
-	if len(need) == 0 {
-		return in, nil
-	}
-	bs.mu.Lock()
-	if bs.capture == nil {
-		if captureProvider == nil {
-			bs.mu.Unlock()
-			return nil, fmt.Errorf("the formula reads capture channel(s) %s, but this build has no model runtime for %s", strings.Join(need, ", "), bs.b.Family)
-		}
-		f, _, err := captureProvider(bs)
-		if err != nil {
-			bs.mu.Unlock()
-			return nil, err
-		}
-		bs.capture = f
-	}
-	bs.mu.Unlock()
-	captured, err := bs.capture(ctx, a, need)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.ID, err)
-	}
-	for k, v := range captured {
-		in[k] = v
-	}
-	deriveSubsets(in)
-	return in, nil
+	return bs.Inputs(ctx, a, channels)
 }
 
-// missingChannel names the first requested channel a capture did not
-// provide (GA, HG, GS are not captured by every runtime yet).
 func (bs *benchSession) missingChannel(a bench.Arch, in interp.Inputs, channels []string) error {
-	for _, c := range channels {
-		if _, ok := in[c]; !ok {
-			return fmt.Errorf("%s: channel %s is not captured by the %s runtime in this version (lpz ops lists what each channel needs)", a.ID, c, bs.b.Family)
-		}
-	}
-	return nil
+	return bs.MissingChannel(a, in, channels)
 }
 
-// compileFor checks a formula against every input a benchmark can provide.
-func compileFor(src string) (*interp.Program, error) {
-	p, err := interp.CompileSource(src, channelTypes(), stdlib.Default)
-	if err != nil {
-		return nil, err
-	}
-	if t := p.Type(); t.Kind != lang.Scalar {
-		return nil, fmt.Errorf("%s has type %s; a proxy ranked over architectures must be a scalar (wrap it in sum(...))", p.String(), t)
-	}
-	return p, nil
-}
-
-// scoreArchs evaluates p on each architecture. Architectures are evaluated
-// concurrently (each one's inputs are independent); captures run one at a
-// time inside the capture function when it needs the CPU for itself.
-// It returns the finite scores by id and the ids with NaN/Inf scores; when
-// ctx is cancelled, those of the architectures finished so far with ctx's
-// error.
 func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs []bench.Arch, workers int, progress func(done int)) (map[string]float64, []string, error) {
-	channels := p.Inputs()
-	scores := make([]float64, len(archs))
-	errs := make([]error, len(archs))
-	finished := make([]bool, len(archs))
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				in, err := bs.inputs(ctx, archs[i], channels)
-				if err == nil {
-					err = bs.missingChannel(archs[i], in, channels)
-				}
-				if err == nil {
-					var v interp.Value
-					v, err = bs.engine(p).Eval(ctx, p, in)
-					scores[i] = v.Scalar
-				}
-				errs[i] = err
-				mu.Lock()
-				finished[i] = ctx.Err() == nil || err == nil
-				done++
-				if progress != nil {
-					progress(done)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range archs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	out := map[string]float64{}
-	var invalid []string
-	for i, a := range archs {
-		if !finished[i] {
-			continue
-		}
-		if errs[i] != nil {
-			if _, nonFinite := errs[i].(*interp.NonFiniteError); nonFinite {
-				invalid = append(invalid, a.ID)
-				continue
-			}
-			return nil, nil, errs[i]
-		}
-		out[a.ID] = scores[i]
-	}
-	return out, invalid, ctx.Err()
+	return bs.Score(ctx, p, archs, workers, progress)
 }
 
-// selectArchs picks the architectures of a command: listed ids, or a
-// seeded sample of n (0 = all) in benchmark order.
+func (bs *benchSession) captureDescription() (string, string) { return bs.Describe() }
+
+func (bs *benchSession) engine(p *interp.Program) interp.Engine { return bs.Engine(p) }
+
+func compileFor(src string) (*interp.Program, error) { return study.Compile(src) }
+
 func selectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arch, error) {
-	if ids == "" {
-		if n > len(b.Archs) {
-			return nil, usagef("--archs %d: %s has %d architectures", n, b.Name, len(b.Archs))
-		}
-		return bench.Sample(b, n, seed), nil
-	}
-	var out []bench.Arch
-	seen := map[string]bool{}
-	for _, id := range strings.Split(ids, ",") {
-		id = strings.TrimSpace(id)
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
-		a, err := findArch(b, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		return nil, usagef("--ids names no architecture")
-	}
-	return out, nil
+	return study.SelectArchs(b, n, seed, ids)
 }
 
-func parseArchs(s string) (int, error) {
-	if s == "" || s == "all" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, usagef("--archs wants all or a positive number, got %q", s)
-	}
-	return n, nil
-}
+func parseArchs(s string) (int, error) { return study.ParseArchs(s) }
+
+func needsCapture(p *interp.Program) bool { return study.NeedsCapture(p) }
 
 func runRank(env *Env, args []string) error {
 	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
@@ -375,29 +184,16 @@ func runRank(env *Env, args []string) error {
 		ctx, stop := interruptible(env.Stderr)
 		defer stop()
 		bar := newProgress(env.Stderr, "rank", len(sample), needsCapture(p))
-		scores, invalid, err := bs.scoreArchs(ctx, p, sample, *workers, bar.update)
+		var scored int
+		report, scored, err = bs.Rank(ctx, p, sample, *workers, bar.update)
 		bar.finish()
-		if err != nil && !stoppedBySignal(ctx) {
+		switch {
+		case err != nil && !stoppedBySignal(ctx):
 			return err
-		}
-		if err != nil {
-			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", len(scores)+len(invalid), len(sample))
-			if len(scores) < 3 {
-				return interrupted(ctx, "only %d of %d architectures were scored, too few to rank; their captures are cached: run the same command again to go on", len(scores)+len(invalid), len(sample))
-			}
-		}
-		var valid []bench.Arch
-		for _, a := range sample {
-			if _, ok := scores[a.ID]; ok {
-				valid = append(valid, a)
-			}
-		}
-		if report, err = rank.NewReportFromMap(bs.b, valid, scores, p.String()); err != nil {
-			return err
-		}
-		report.LeaveOut(invalid)
-		if needsCapture(p) {
-			report.Backend, report.Capture = bs.captureDescription()
+		case report == nil:
+			return interrupted(ctx, "only %d of %d architectures were scored, too few to rank; their captures are cached: run the same command again to go on", scored, len(sample))
+		case err != nil:
+			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", scored, len(sample))
 		}
 	}
 	report.Data = dataLocation(bs.b.Source)
@@ -428,19 +224,6 @@ func runRank(env *Env, args []string) error {
 	return stopped
 }
 
-// engineHook picks the evaluation engine (the capture wiring installs the
-// GoMLX graph engine for XLA backends).
-var engineHook func(bs *benchSession) interp.Engine
-
-func (bs *benchSession) engine(p *interp.Program) interp.Engine {
-	if engineHook != nil && needsCapture(p) {
-		if e := engineHook(bs); e != nil {
-			return e
-		}
-	}
-	return interp.Host{Workers: 1}
-}
-
 // writeScores saves a report's scores as YAML "id: value" lines in
 // benchmark order, with a comment saying what produced them.
 func writeScores(path string, r *rank.Report) error {
@@ -454,16 +237,6 @@ func writeScores(path string, r *rank.Report) error {
 		fmt.Fprintf(&b, "%s: %s\n", id, strconv.FormatFloat(r.Scores[i], 'g', -1, 64))
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-// needsCapture reports whether p reads anything beyond architecture scalars.
-func needsCapture(p *interp.Program) bool {
-	for _, name := range p.Inputs() {
-		if c, ok := stdlib.LookupChannel(name); ok && c.Type.IsList() {
-			return true
-		}
-	}
-	return false
 }
 
 func runBench(env *Env, args []string) error {
@@ -660,6 +433,11 @@ type progress struct {
 }
 
 type nowFunc func() float64
+
+func elapsedSince() nowFunc {
+	t0 := time.Now()
+	return func() float64 { return time.Since(t0).Seconds() }
+}
 
 func newProgress(w any, label string, total int, enabled bool) *progress {
 	f, _ := w.(*os.File)

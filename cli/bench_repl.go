@@ -11,7 +11,6 @@ import (
 	"lpz/bench"
 	"lpz/interp"
 	"lpz/lang"
-	"lpz/rank"
 	"lpz/repl"
 	"lpz/stdlib"
 )
@@ -236,28 +235,18 @@ func isChannel(name string) bool {
 func (st *benchREPL) rank(ctx context.Context, r *repl.REPL, p *interp.Program) error {
 	f, _ := r.Out.(*os.File)
 	bar := newProgress(f, "rank", len(st.sample), f != nil && isTerminal(f) && needsCapture(p))
-	scores, invalid, err := st.bs.scoreArchs(ctx, p, st.sample, 0, bar.update)
+	rep, _, err := st.bs.Rank(ctx, p, st.sample, 0, bar.update)
 	bar.finish()
 	if err != nil {
 		return err
 	}
-	var valid []bench.Arch
-	for _, a := range st.sample {
-		if _, ok := scores[a.ID]; ok {
-			valid = append(valid, a)
-		}
-	}
-	rep, err := rank.NewReportFromMap(st.bs.b, valid, scores, p.String())
-	if err != nil {
-		return err
-	}
-	if v, ok := sameScore(scores); ok && !rep.Rho.Defined() {
+	if v, ok := sameScore(rep.Scores); ok && !rep.Rho.Defined() {
 		fmt.Fprintf(r.Out, "ρ undefined: %s is %s on every architecture (n %d of %s)\n", p.String(), interp.FormatScalar(v), rep.N, st.bs.b.Name)
 		return nil
 	}
 	fmt.Fprintf(r.Out, "ρ %s  τ %s  within-stratum ρ %s  (n %d of %s", rep.Rho.Text(4), rep.Tau.Text(4), rep.Within.Text(4), rep.N, st.bs.b.Name)
-	if len(invalid) > 0 {
-		fmt.Fprintf(r.Out, "; %d invalid", len(invalid))
+	if rep.Invalid > 0 {
+		fmt.Fprintf(r.Out, "; %d invalid", rep.Invalid)
 	}
 	fmt.Fprintln(r.Out, ")")
 	return nil
@@ -265,7 +254,7 @@ func (st *benchREPL) rank(ctx context.Context, r *repl.REPL, p *interp.Program) 
 
 // sameScore reports whether every score is the same number (a formula
 // constant over the sample, which has no rank correlation).
-func sameScore(scores map[string]float64) (float64, bool) {
+func sameScore(scores []float64) (float64, bool) {
 	first, v := true, 0.0
 	for _, x := range scores {
 		if first {

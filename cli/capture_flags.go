@@ -4,33 +4,48 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
-	"time"
 
-	"lpz/lang"
+	"lpz/cache"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
-// Capture settings shared by every command that may capture channels. The
-// runtime wiring reads them through benchSession.captureFlags.
-var captureFlagHooks []func(fs *flag.FlagSet)
+// cacheBudgetHelp is the help of --cache-budget: the rule behind its default.
+var cacheBudgetHelp = fmt.Sprintf("capture cache size budget in GiB; least recently used entries are evicted beyond it, with a note on stderr (default: half of the free disk space at the cache directory plus what the cache holds, between %d and %d GiB)",
+	cache.MinAutoBudget>>30, cache.MaxAutoBudget>>30)
 
+// addCaptureFlags defines the capture settings shared by every command
+// that may capture channels; captureFlags reads them back.
 func addCaptureFlags(fs *flag.FlagSet) {
-	for _, h := range captureFlagHooks {
-		h(fs)
-	}
+	fs.String("backend", "", "compute backend: go (SimpleGo, default), go:OPTIONS, or xla:/path/plugin.so (builds with -tags xla); default $GOMLX_BACKEND")
+	intFlag(fs, "batch", study.DefaultBatch, 1, 4096, "capture minibatch: sequences")
+	intFlag(fs, "seq", study.DefaultSeq, 2, 4096, "capture minibatch: tokens per sequence")
+	fs.Uint64("capture-seed", 0, "seed of the weights and of the minibatch windows")
+	fs.String("text", "", "text for the minibatch (default: the embedded benchmarks' own text or token ids; the published ones DATA/../text/wikitext2_valid.txt)")
+	fs.String("tokenizer", "", "GPT-2 tokenizer directory with vocab.json and merges.txt (default: DATA/../tokenizer/gpt2)")
+	fs.String("cache", "", "capture cache directory (default: the user cache directory, lpz/captures)")
+	fs.Bool("no-cache", false, "capture without reading or writing the cache")
+	floatFlag(fs, "cache-budget", 0, "(0, 1e6]", cacheBudgetHelp)
 }
 
-// captureSettingsHook copies parsed capture flags into a benchSession.
-var captureSettingsHook func(bs *benchSession, fs *flag.FlagSet)
-
-// captureFlags reads the capture flags, after setting those the user did
-// not give to the benchmark's defaults (said on w).
+// captureFlags reads the capture flags into the session's settings, after
+// setting those the user did not give to the benchmark's defaults (said on
+// w). The session's notes (cache evictions, damaged entries) go to the
+// process's stderr, whatever w is, as they did before the library existed.
 func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) {
 	bs.applyDefaults(fs, w)
-	if captureSettingsHook != nil {
-		captureSettingsHook(bs, fs)
+	bs.Log = os.Stderr
+	if fs.Lookup("batch") == nil {
+		return
+	}
+	get := func(name string) any { return fs.Lookup(name).Value.(flag.Getter).Get() }
+	bs.Capture = study.CaptureSettings{
+		Backend: get("backend").(string), Batch: get("batch").(int), Seq: get("seq").(int),
+		Seed: get("capture-seed").(uint64), Text: get("text").(string), Tokenizer: get("tokenizer").(string),
+		CacheDir: get("cache").(string), NoCache: get("no-cache").(bool), BudgetGiB: get("cache-budget").(float64),
 	}
 }
 
@@ -60,23 +75,6 @@ func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
 		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.b.Name, strings.Join(set, " "), d.Why)
 	}
 }
-
-// captureDescriptionHook describes backend and capture settings for reports.
-var captureDescriptionHook func(bs *benchSession) (backend, capture string)
-
-func (bs *benchSession) captureDescription() (string, string) {
-	if captureDescriptionHook == nil {
-		return "", ""
-	}
-	return captureDescriptionHook(bs)
-}
-
-func elapsedSince() nowFunc {
-	t0 := time.Now()
-	return func() float64 { return time.Since(t0).Seconds() }
-}
-
-type langType = lang.Type
 
 // listChannels names the list-typed channels of the channel table.
 func listChannels() []string {

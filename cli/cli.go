@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"lpz/lang"
 	"os"
+
+	"lpz/lang"
+	"lpz/study"
 )
 
 // Env is what a command may touch: its streams (tests pass buffers).
@@ -112,6 +114,11 @@ func report(env *Env, name string, err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(env.Stderr, "lpz %s: %s\n", name, ue.msg)
+		return 2
+	}
+	var oe *study.OptionError
+	if errors.As(err, &oe) {
+		fmt.Fprintf(env.Stderr, "lpz %s: %s\n", name, oe.Msg)
 		return 2
 	}
 	fmt.Fprintf(env.Stderr, "lpz %s: %v\n", name, err)

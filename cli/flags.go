@@ -169,6 +169,9 @@ func (r *intRange) Set(s string) error {
 	return nil
 }
 
+// Get makes intRange a flag.Getter: commands read parsed values typed.
+func (r *intRange) Get() any { return *r.p }
+
 func intInterval(lo, hi int) string {
 	switch {
 	case hi == math.MaxInt:
@@ -215,6 +218,9 @@ func (r *floatRange) Set(s string) error {
 	*r.p = x
 	return nil
 }
+
+// Get makes floatRange a flag.Getter.
+func (r *floatRange) Get() any { return *r.p }
 
 func (r *floatRange) interval() string {
 	open, close := "[", "]"

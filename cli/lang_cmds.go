@@ -14,6 +14,7 @@ import (
 	"lpz/lang"
 	"lpz/repl"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
 func init() {
@@ -27,25 +28,13 @@ func init() {
 
 // channelTypes is the checker environment when no data is loaded: every
 // channel of the table, so scripts can be checked anywhere.
-func channelTypes() map[string]lang.Type {
-	m := map[string]lang.Type{}
-	for _, c := range stdlib.Channels {
-		m[c.Name] = c.Type
-	}
-	for _, c := range stdlib.ExtraChannels {
-		m[c.Name] = c.Type
-	}
-	return m
-}
+func channelTypes() map[string]lang.Type { return study.ChannelTypes() }
 
 func runRepl(env *Env, args []string) error {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
 	history := fs.String("history", defaultHistory(), "history file")
-	var starts []func(context.Context, *repl.REPL) error
-	for _, h := range replFlagHooks {
-		starts = append(starts, h(fs))
-	}
+	startBench := benchReplFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,12 +44,10 @@ func runRepl(env *Env, args []string) error {
 	}
 	sess := interp.NewSession(nil)
 	r := repl.New(sess, env.Stdout)
-	installExtensions(r)
+	installSearchREPL(r)
 	ctx := context.Background()
-	for _, start := range starts {
-		if err := start(ctx, r); err != nil {
-			return err
-		}
+	if err := startBench(ctx, r); err != nil {
+		return err
 	}
 	if *inputs != "" {
 		in, err := interp.LoadInputsDir(*inputs)
@@ -76,16 +63,6 @@ func runRepl(env *Env, args []string) error {
 	}
 	r.Interrupts = true // Ctrl-C stops the running statement; at a read it ends lpz as usual
 	return r.Run(ctx, env.Stdin)
-}
-
-// installExtensions lets other command groups (benchmarks, search) add
-// REPL commands; each registers itself in init.
-var replExtensions []func(*repl.REPL)
-
-func installExtensions(r *repl.REPL) {
-	for _, f := range replExtensions {
-		f(r)
-	}
 }
 
 func defaultHistory() string {

@@ -32,7 +32,6 @@ import (
 func init() {
 	register(&command{"search", "evolve a proxy: lpz search --bench NAME [--pop 80 --gens 1000 --sample 50 --seed 42 …] (see lpz search -h)", runSearch})
 	register(&command{"simplify", "show the RPS rewrite rules at work: lpz simplify EXPR", runSimplify})
-	replExtensions = append(replExtensions, installSearchREPL)
 }
 
 func installSearchREPL(r *repl.REPL) {
@@ -499,11 +498,8 @@ func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, ter
 			progress(len(p.Archs))
 		}
 	}
-	if c := bs.capturer; c != nil {
-		// What the captures depend on, by content (the minibatch's tokens),
-		// so a checkpoint resumes from any working directory.
-		backend, _ := bs.captureDescription()
-		p.Origin += fmt.Sprintf("; capture %d × %d tokens %.12s, seed %d, backend %s, fidelity %s", c.s.batch, c.s.seq, c.batchSHA, c.s.seed, backend, bs.mode)
+	if id := bs.CaptureIdentity(); id != "" {
+		p.Origin += "; " + id
 	}
 	return p, nil
 }

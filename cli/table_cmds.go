@@ -21,7 +21,7 @@ import (
 	"lpz/lang"
 	"lpz/rank"
 	"lpz/stdlib"
-	"lpz/tensor"
+	"lpz/study"
 )
 
 func init() {
@@ -315,31 +315,6 @@ func tableRows(benchName string, withCorpus bool, only string) ([]*tableRow, err
 	return rows, nil
 }
 
-// deriveSubsets adds the channels of stdlib.Subsets (W/G by module) that
-// in lacks and whose source carries entry names.
-func deriveSubsets(in interp.Inputs) {
-	for name, sub := range stdlib.Subsets {
-		if _, ok := in[name]; ok {
-			continue
-		}
-		src, ok := in[sub.From]
-		if !ok || src.Type.Kind != lang.ListTensor || len(src.Names) != len(src.Tensors) {
-			continue
-		}
-		var names []string
-		var ts []*tensor.Tensor
-		for i, n := range src.Names {
-			if sub.Match(n) {
-				names, ts = append(names, n), append(ts, src.Tensors[i])
-			}
-		}
-		if len(ts) > 0 {
-			ch, _ := stdlib.LookupChannel(name)
-			in[name] = interp.TensorList(ch.Type.Family, names, ts)
-		}
-	}
-}
-
 // scoreTable evaluates every unblocked row on every architecture: each
 // architecture's inputs are fetched once (scalars; the capture channels only
 // when some row reads them) and shared by the rows. A row whose channels
@@ -448,7 +423,7 @@ func scoreOne(ctx context.Context, bs *benchSession, rows []*tableRow, a bench.A
 			mu.Unlock()
 		} else {
 			in = full
-			deriveSubsets(in)
+			study.DeriveSubsets(in)
 		}
 	}
 	for _, r := range rows {

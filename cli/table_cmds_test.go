@@ -10,6 +10,7 @@ import (
 
 	"lpz/bench"
 	"lpz/interp"
+	"lpz/study"
 )
 
 const sharedReference = sharedBench + "/reference"
@@ -213,13 +214,13 @@ func TestSharedTableBlockedChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	archs := b.Archs[:3]
-	bs := &benchSession{b: b, capture: func(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
+	bs := wrapSession(&study.Session{Bench: b, Channels: func(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
 		out := interp.Inputs{}
 		for k, v := range captured {
 			out[k] = v
 		}
 		return out, nil
-	}}
+	}})
 	rows, err := tableRows("gpt2-wt103", false, "snip,synflow,fisher,grasp,head_importance,synaptic_saliency")
 	if err != nil {
 		t.Fatal(err)

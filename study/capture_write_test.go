@@ -1,4 +1,4 @@
-package cli
+package study
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 // cache, fails.
 func TestCaptureSurvivesAFailingCacheWrite(t *testing.T) {
 	dir := t.TempDir()
-	bs, err := openBench("nano", "", "records")
+	bs, err := Open("nano", "", "records")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs.settings = &captureSettings{batch: 2, seq: 16, cacheDir: dir}
-	c, err := openCapturer(bs)
+	bs.Capture = CaptureSettings{Batch: 2, Seq: 16, CacheDir: dir}
+	c, err := bs.Capturer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +27,11 @@ func TestCaptureSurvivesAFailingCacheWrite(t *testing.T) {
 	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in, err := c.capture(context.Background(), bs.b.Archs[0], []string{"G"})
+	in, err := c.Capture(context.Background(), bs.Bench.Archs[0], []string{"G"})
 	if err != nil {
 		t.Fatalf("a failed cache write lost the capture: %v", err)
 	}
-	if _, ok := in["G"]; !ok || c.unstored.Load() != 1 {
-		t.Fatalf("inputs %v, unstored %d", in, c.unstored.Load())
+	if _, ok := in["G"]; !ok || c.Unstored() != 1 {
+		t.Fatalf("inputs %v, unstored %d", in, c.Unstored())
 	}
 }

@@ -1,0 +1,24 @@
+// Package study is lpz's pipeline as a library: everything the lpz
+// commands do is a call of this package, and cli/ only parses flags and
+// prints. Data flows one way:
+//
+//	bench (configs, ground truth) → runtime (models, capture) → cache
+//	  → interp (formulas over captured inputs) → rank (ρ, τ) → gp (search)
+//
+// A study starts from a benchmark:
+//
+//   - [Open], [OpenArch]: load a benchmark (published, embedded, or built by
+//     lpz bench build) as a [Session]; [SelectArchs] and [FindArch] pick
+//     its architectures.
+//   - [Session.Inputs]: one architecture's inputs, its scalars and the
+//     capture channels a formula reads, captured once through the on-disk
+//     cache ([Session.Capturer], [CaptureSettings]) or provided by the
+//     caller ([Session.Channels]).
+//   - [Compile], [Session.Score]: a proxy formula scored over architectures;
+//     [ForEach] is the one worker helper (cancellation, progress) the
+//     pipeline's loops share.
+//   - [ListCache], [CacheBudget]: what the capture cache holds.
+//
+// Host tensors cross into the library as gorgonia.org/tensor values through
+// package lpz/gtensor.
+package study

@@ -1,0 +1,41 @@
+package study
+
+import (
+	"context"
+
+	"lpz/bench"
+	"lpz/interp"
+	"lpz/rank"
+)
+
+// MinRanked is the fewest scored architectures a ranking is computed on.
+const MinRanked = 3
+
+// Rank scores p over archs (see Score) and ranks the finite scores against
+// the benchmark's ground truth; the architectures with non-finite scores
+// are left out and named in the report. When ctx is cancelled, the report
+// is of the architectures scored so far (nil when fewer than MinRanked)
+// and the error is ctx's. scored counts the architectures scored, valid or
+// not.
+func (s *Session) Rank(ctx context.Context, p *interp.Program, archs []bench.Arch, workers int, progress func(done int)) (rep *rank.Report, scored int, err error) {
+	scores, invalid, err := s.Score(ctx, p, archs, workers, progress)
+	scored = len(scores) + len(invalid)
+	if err != nil && (ctx.Err() == nil || len(scores) < MinRanked) {
+		return nil, scored, err
+	}
+	var valid []bench.Arch
+	for _, a := range archs {
+		if _, ok := scores[a.ID]; ok {
+			valid = append(valid, a)
+		}
+	}
+	rep, rerr := rank.NewReportFromMap(s.Bench, valid, scores, p.String())
+	if rerr != nil {
+		return nil, scored, rerr
+	}
+	rep.LeaveOut(invalid)
+	if NeedsCapture(p) {
+		rep.Backend, rep.Capture = s.Describe()
+	}
+	return rep, scored, err
+}
