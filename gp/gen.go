@@ -38,6 +38,8 @@ type Generator struct {
 	unary   []*stdlib.Op // elementwise, reduction, normalisation
 	elem    []*stdlib.Op
 	binary  []*stdlib.Op
+	total   *stdlib.Op // closes a proxy (stdlib.Total)
+	mean    *stdlib.Op // the other aggregation of a branch (stdlib.Mean); may be nil
 	checker *lang.Checker
 }
 
@@ -67,6 +69,11 @@ func NewGenerator(table *stdlib.Table, terminals []stdlib.Channel, shape Shape, 
 	if len(g.elem) == 0 || len(g.binary) == 0 {
 		return nil, fmt.Errorf("gp: the op table needs elementwise and binary ops")
 	}
+	var ok bool
+	if g.total, ok = table.ByRole(stdlib.Total); !ok {
+		return nil, fmt.Errorf("gp: the op table needs an aggregation to close a proxy (role stdlib.Total)")
+	}
+	g.mean, _ = table.ByRole(stdlib.Mean)
 	g.PruneProb = 1 / float64(len(g.unary)+1)
 	inputs := map[string]lang.Type{}
 	for _, t := range terminals {
@@ -118,18 +125,16 @@ func (g *Generator) branch(r *rand.Rand, n int) (lang.Expr, lang.Type) {
 	return e, t
 }
 
-// toScalar aggregates e: sum, or avg where avg gives a scalar (a tensor or
-// a list of scalars). A scalar stays as it is.
+// toScalar aggregates e: the total (sum), or the mean (avg) where the mean
+// gives a scalar (a tensor or a list of scalars). A scalar stays as it is.
 func (g *Generator) toScalar(r *rand.Rand, e lang.Expr, t lang.Type) lang.Expr {
 	if t.Kind == lang.Scalar {
 		return e
 	}
-	if (t.Kind == lang.ListScalar || t.Kind == lang.Tensor) && r.IntN(2) == 0 {
-		if _, ok := g.Table.Lookup("avg"); ok {
-			return &lang.Call{Op: "avg", Args: []lang.Expr{e}}
-		}
+	if (t.Kind == lang.ListScalar || t.Kind == lang.Tensor) && r.IntN(2) == 0 && g.mean != nil {
+		return &lang.Call{Op: g.mean.Name, Args: []lang.Expr{e}}
 	}
-	return &lang.Call{Op: "sum", Args: []lang.Expr{e}}
+	return &lang.Call{Op: g.total.Name, Args: []lang.Expr{e}}
 }
 
 // combine builds g(a, b) when the types allow it, else g(agg(a), agg(b)).
@@ -160,7 +165,7 @@ func (g *Generator) Random(r *rand.Rand) lang.Expr {
 	if t.Kind == lang.Scalar {
 		return e
 	}
-	return &lang.Call{Op: "sum", Args: []lang.Expr{e}}
+	return &lang.Call{Op: g.total.Name, Args: []lang.Expr{e}}
 }
 
 // free draws a typed tree of depth ≤ depth+1.

@@ -569,7 +569,7 @@ func (s *search) canonical(e lang.Expr) (*lang.Checked, string) {
 		if err != nil {
 			return nil, "type"
 		}
-		next := normalise(c, c.Expr)
+		next := normalise(s.gen.Table, c, c.Expr)
 		if lang.Equal(next, cur) {
 			return c, ""
 		}
@@ -582,21 +582,26 @@ func (s *search) canonical(e lang.Expr) (*lang.Checked, string) {
 	return c, ""
 }
 
-// normalise drops sum() of a scalar (the identity) and orders the
-// arguments of + and * by their text.
-func normalise(c *lang.Checked, e lang.Expr) lang.Expr {
+// normalise drops an aggregation of a scalar (the identity: sum(x) of a
+// scalar x is x) and orders the arguments of commutative ops (+ and *) by
+// their text.
+func normalise(t *stdlib.Table, c *lang.Checked, e lang.Expr) lang.Expr {
 	call, ok := e.(*lang.Call)
 	if !ok {
 		return e
 	}
 	args := make([]lang.Expr, len(call.Args))
 	for i, a := range call.Args {
-		args[i] = normalise(c, a)
+		args[i] = normalise(t, c, a)
 	}
-	if call.Op == "sum" && len(args) == 1 && c.Types[call.Args[0]].Kind == lang.Scalar {
+	op, ok := t.Lookup(call.Op)
+	if !ok {
+		return &lang.Call{Op: call.Op, Args: args, Pos: call.Pos}
+	}
+	if op.Class == stdlib.Aggregation && len(args) == 1 && c.Types[call.Args[0]].Kind == lang.Scalar {
 		return args[0]
 	}
-	if (call.Op == "add" || call.Op == "mul") && len(args) == 2 && lang.Print(args[1]) < lang.Print(args[0]) {
+	if op.Commutative && len(args) == 2 && lang.Print(args[1]) < lang.Print(args[0]) {
 		args[0], args[1] = args[1], args[0]
 	}
 	return &lang.Call{Op: call.Op, Args: args, Pos: call.Pos}
@@ -618,7 +623,7 @@ func (s *search) consider(ctx context.Context, e lang.Expr, gen int, threshold f
 	if c.Type().Kind != lang.Scalar {
 		return Individual{}, "type"
 	}
-	if depth(c.Expr) > s.maxDepth || (s.cfg.Shape == Paper && s.maxChain > 0 && unaryChain(c.Expr) > s.maxChain) {
+	if depth(c.Expr) > s.maxDepth || (s.cfg.Shape == Paper && s.maxChain > 0 && unaryChain(s.gen.Table, c.Expr) > s.maxChain) {
 		return Individual{}, "size"
 	}
 	hasInput := false
@@ -713,18 +718,18 @@ func depth(e lang.Expr) int {
 	return d + 1
 }
 
-// unaryChain is the largest number of unary ops other than the outer
-// aggregation sum on a root-to-leaf path.
-func unaryChain(e lang.Expr) int {
+// unaryChain is the largest number of unary ops other than aggregations
+// (the paper's outer Σ) on a root-to-leaf path.
+func unaryChain(t *stdlib.Table, e lang.Expr) int {
 	c, ok := e.(*lang.Call)
 	if !ok {
 		return 0
 	}
 	n := 0
 	for _, a := range c.Args {
-		n = max(n, unaryChain(a))
+		n = max(n, unaryChain(t, a))
 	}
-	if len(c.Args) == 1 && c.Op != "sum" {
+	if op, ok := t.Lookup(c.Op); len(c.Args) == 1 && !(ok && op.Class == stdlib.Aggregation) {
 		n++
 	}
 	return n
