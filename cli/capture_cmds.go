@@ -3,15 +3,16 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"lpz/bench"
 	"lpz/cache"
+	"lpz/study"
 )
 
 func init() {
@@ -53,13 +54,7 @@ func runCapture(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		var mine []bench.Arch
-		for j, a := range sample {
-			if j%k == i {
-				mine = append(mine, a)
-			}
-		}
-		sample = mine
+		sample = study.Shard(sample, i, k)
 	}
 	c, err := bs.Capturer()
 	if err != nil {
@@ -69,33 +64,7 @@ func runCapture(env *Env, args []string) error {
 	defer stop()
 	start := time.Now()
 	bar := newProgress(env.Stderr, "capture", len(sample), true)
-	var failed []string
-	var failMu sync.Mutex
-	sem := make(chan struct{}, max(1, *workers))
-	var wg sync.WaitGroup
-	done := 0
-	var doneMu sync.Mutex
-	for _, a := range sample {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(a bench.Arch) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if _, err := c.Capture(ctx, a, nil); err != nil && ctx.Err() == nil {
-				failMu.Lock()
-				failed = append(failed, fmt.Sprintf("%s: %v", a.ID, err))
-				failMu.Unlock()
-			}
-			doneMu.Lock()
-			done++
-			bar.update(done)
-			doneMu.Unlock()
-		}(a)
-	}
-	wg.Wait()
+	failed, _ := bs.CaptureAll(ctx, sample, *workers, bar.update)
 	bar.finish()
 	st := c.Stats()
 	fmt.Fprintf(env.Stdout, "benchmark     %s (%d architectures", bs.b.Name, len(sample))
@@ -106,27 +75,10 @@ func runCapture(env *Env, args []string) error {
 	backend, spec := bs.captureDescription()
 	fmt.Fprintf(env.Stdout, "capture       %s; backend %s\n", spec, backend)
 	fmt.Fprintf(env.Stdout, "cache         %s\n", c.Cache().Root())
-	fmt.Fprintf(env.Stdout, "captured      %d   already cached %d   recomputed damaged %d   failed %d\n", st.Captured, st.Cached, st.Recovered, len(failed))
-	if len(st.Times) > 0 {
-		ts := append([]time.Duration(nil), st.Times...)
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-		var sum time.Duration
-		for _, t := range ts {
-			sum += t
-		}
-		var fl float64
-		for _, f := range st.FLOPS {
-			fl += f
-		}
-		fmt.Fprintf(env.Stdout, "per arch      min %.2fs  median %.2fs  max %.2fs  mean %.2fs  (%.2f GFLOP/s matmul)\n",
-			ts[0].Seconds(), ts[len(ts)/2].Seconds(), ts[len(ts)-1].Seconds(), sum.Seconds()/float64(len(ts)), fl/float64(len(st.FLOPS))/1e9)
-	}
-	if stats, err := c.Cache().Stats(); err == nil {
-		fmt.Fprintf(env.Stdout, "cache size    %s\n", fmtStats(stats))
-	}
+	printCaptureStats(env.Stdout, st, len(failed), c.Cache())
 	fmt.Fprintf(env.Stdout, "wall time     %.1fs   peak RSS %.0f MB\n", time.Since(start).Seconds(), peakRSSMB())
 	for _, f := range failed {
-		fmt.Fprintf(env.Stderr, "failed: %s\n", f)
+		fmt.Fprintf(env.Stderr, "failed: %v\n", f)
 	}
 	if ctx.Err() != nil {
 		return interrupted(ctx, "%d of %d architectures are captured and cached; run the same command again to resume", st.Captured+st.Cached, len(sample))
@@ -138,6 +90,28 @@ func runCapture(env *Env, args []string) error {
 		return &exitError{1}
 	}
 	return nil
+}
+
+// printCaptureStats says what lpz capture did and how long captures took.
+func printCaptureStats(w io.Writer, st study.CaptureStats, failed int, cc *cache.Cache) {
+	fmt.Fprintf(w, "captured      %d   already cached %d   recomputed damaged %d   failed %d\n", st.Captured, st.Cached, st.Recovered, failed)
+	if len(st.Times) > 0 {
+		ts := append([]time.Duration(nil), st.Times...)
+		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+		var sum time.Duration
+		for _, t := range ts {
+			sum += t
+		}
+		var fl float64
+		for _, f := range st.FLOPS {
+			fl += f
+		}
+		fmt.Fprintf(w, "per arch      min %.2fs  median %.2fs  max %.2fs  mean %.2fs  (%.2f GFLOP/s matmul)\n",
+			ts[0].Seconds(), ts[len(ts)/2].Seconds(), ts[len(ts)-1].Seconds(), sum.Seconds()/float64(len(ts)), fl/float64(len(st.FLOPS))/1e9)
+	}
+	if stats, err := cc.Stats(); err == nil {
+		fmt.Fprintf(w, "cache size    %s\n", fmtStats(stats))
+	}
 }
 
 func parseShard(s string) (int, int, error) {
