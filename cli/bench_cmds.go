@@ -20,11 +20,6 @@ import (
 	"lpz/study"
 )
 
-func init() {
-	register(&command{"rank", "rank a proxy on a benchmark: lpz rank EXPR --bench NAME [--archs N] [--json] [--plot F]", runRank})
-	register(&command{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench})
-}
-
 // addEvalBenchFlags adds lpz eval's --bench/--arch: an architecture of a
 // benchmark provides the formula's inputs.
 func addEvalBenchFlags(fs *flag.FlagSet) {

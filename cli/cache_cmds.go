@@ -12,10 +12,6 @@ import (
 	"lpz/study"
 )
 
-func init() {
-	register(&command{"cache", "the capture cache: lpz cache [list | prune | clear --yes] [--cache DIR] [--json]", runCache})
-}
-
 func printCacheListing(w io.Writer, l *study.CacheListing) {
 	fmt.Fprintf(w, "cache      %s\n", l.Dir)
 	fmt.Fprintf(w, "budget     %s (%s)\n", cache.FormatSize(l.Budget), l.BudgetRule)

@@ -15,10 +15,6 @@ import (
 	"lpz/study"
 )
 
-func init() {
-	register(&command{"capture", "capture channels into the cache: lpz capture --bench NAME [--archs N] [--shard i/n]", runCapture})
-}
-
 func runCapture(env *Env, args []string) error {
 	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
 	benchName := fs.String("bench", "", benchUsage)

@@ -25,9 +25,29 @@ type command struct {
 	run     func(env *Env, args []string) error
 }
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands is the command table, in the order lpz help and the shell
+// completions list them. A function, not a variable: the help command
+// reads the table it is in.
+func commands() []*command {
+	return []*command{
+		{"rank", "rank a proxy on a benchmark: lpz rank EXPR --bench NAME [--archs N] [--json] [--plot F]", runRank},
+		{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench},
+		{"cache", "the capture cache: lpz cache [list | prune | clear --yes] [--cache DIR] [--json]", runCache},
+		{"capture", "capture channels into the cache: lpz capture --bench NAME [--archs N] [--shard i/n]", runCapture},
+		{"repl", "interactive prompt (also plain `lpz` on a terminal)", runRepl},
+		{"run", "run a .lpz script: lpz run FILE.lpz [--inputs DIR]", runScript},
+		{"check", "type-check an expression or a script and print its canonical form", runCheck},
+		{"eval", "evaluate an expression: lpz eval EXPR --inputs DIR [--json]", runEval},
+		{"ops", "the operator and input-channel reference", runOps},
+		{"fmt", "print a script in canonical form: lpz fmt FILE [-w]", runFmt},
+		{"help", "", runHelp},
+		{"version", "", runVersion},
+		{"completion", "", runCompletion},
+		{"search", "evolve a proxy: lpz search --bench NAME [--pop 80 --gens 1000 --sample 50 --seed 42 …] (see lpz search -h)", runSearch},
+		{"simplify", "show the RPS rewrite rules at work: lpz simplify EXPR", runSimplify},
+		{"table", "the paper's baselines side by side with the published Tables 2/3: lpz table --bench NAME [--archs N] [--md] [--json] [--corpus] [--against DIR]", runTable},
+	}
+}
 
 // exitError carries a specific exit status (e.g. 1 for check failures after
 // the errors were printed).
@@ -70,7 +90,7 @@ func Main(args []string, env *Env) int {
 }
 
 func lookupCommand(name string) *command {
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c
 		}
@@ -81,7 +101,7 @@ func lookupCommand(name string) *command {
 // commandHint is a did-you-mean for a misspelt command.
 func commandHint(name string) string {
 	var names []string
-	for _, c := range commands {
+	for _, c := range commands() {
 		names = append(names, c.name)
 	}
 	if best, ok := lang.Closest(name, names); ok {

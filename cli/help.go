@@ -289,7 +289,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "language-model architectures (LPZero, EMNLP 2024)")
 	fmt.Fprintln(w, "\nUsage: lpz COMMAND [arguments]   (plain lpz on a terminal starts the REPL)")
 	bySection := map[string][]string{}
-	for _, c := range commands {
+	for _, c := range commands() {
 		s := "Other"
 		if d := docs[c.name]; d != nil && d.section != "" {
 			s = d.section
@@ -317,7 +317,7 @@ func commandSummary(name string) string {
 	if d := docs[name]; d != nil {
 		return d.summary
 	}
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c.summary
 		}

@@ -36,7 +36,7 @@ func helpFlags(t *testing.T, name string) *flag.FlagSet {
 // the flags.
 func TestHelpCoversEveryFlag(t *testing.T) {
 	names := []string{"bench build"}
-	for _, c := range commands {
+	for _, c := range commands() {
 		names = append(names, c.name)
 	}
 	for name := range docs {

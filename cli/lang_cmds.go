@@ -17,15 +17,6 @@ import (
 	"lpz/study"
 )
 
-func init() {
-	register(&command{"repl", "interactive prompt (also plain `lpz` on a terminal)", runRepl})
-	register(&command{"run", "run a .lpz script: lpz run FILE.lpz [--inputs DIR]", runScript})
-	register(&command{"check", "type-check an expression or a script and print its canonical form", runCheck})
-	register(&command{"eval", "evaluate an expression: lpz eval EXPR --inputs DIR [--json]", runEval})
-	register(&command{"ops", "the operator and input-channel reference", runOps})
-	register(&command{"fmt", "print a script in canonical form: lpz fmt FILE [-w]", runFmt})
-}
-
 // channelTypes is the checker environment when no data is loaded: every
 // channel of the table, so scripts can be checked anywhere.
 func channelTypes() map[string]lang.Type { return study.ChannelTypes() }

@@ -18,12 +18,6 @@ import (
 
 // Commands about lpz itself: help, version, shell completion.
 
-func init() {
-	register(&command{"help", "", runHelp})
-	register(&command{"version", "", runVersion})
-	register(&command{"completion", "", runCompletion})
-}
-
 func runHelp(env *Env, args []string) error {
 	if err := noFlags("help", args); err != nil {
 		return err
@@ -162,7 +156,7 @@ type completions struct {
 
 func completionSpec() completions {
 	s := completions{summary: map[string]string{}, flags: map[string][]*flag.Flag{}}
-	for _, c := range commands {
+	for _, c := range commands() {
 		s.commands = append(s.commands, c.name)
 		s.summary[c.name] = commandSummary(c.name)
 		if fs := commandFlags(c); fs != nil {

@@ -29,11 +29,6 @@ import (
 	"lpz/stdlib"
 )
 
-func init() {
-	register(&command{"search", "evolve a proxy: lpz search --bench NAME [--pop 80 --gens 1000 --sample 50 --seed 42 …] (see lpz search -h)", runSearch})
-	register(&command{"simplify", "show the RPS rewrite rules at work: lpz simplify EXPR", runSimplify})
-}
-
 func installSearchREPL(r *repl.REPL) {
 	r.Register(&repl.Command{
 		Name: "simplify",
@@ -597,13 +592,13 @@ func terminalList(terms []stdlib.Channel) string {
 // formulaReport is one formula with its numbers on the sample and on all
 // architectures.
 type formulaReport struct {
-	Formula    string         `json:"formula"`
-	Latex      string         `json:"latex"`
-	Complexity int            `json:"complexity"`
+	Formula    string        `json:"formula"`
+	Latex      string        `json:"latex"`
+	Complexity int           `json:"complexity"`
 	Sample     rank.Quality  `json:"sample"`
 	All        *rank.Quality `json:"all,omitempty"`
 	HeldOut    *rank.Quality `json:"held_out,omitempty"` // all architectures outside the fitness sample
-	Pareto     bool           `json:"pareto,omitempty"`
+	Pareto     bool          `json:"pareto,omitempty"`
 	fullScores []float64
 	fullTruth  []float64
 }

@@ -24,10 +24,6 @@ import (
 	"lpz/study"
 )
 
-func init() {
-	register(&command{"table", "the paper's baselines side by side with the published Tables 2/3: lpz table --bench NAME [--archs N] [--md] [--json] [--corpus] [--against DIR]", runTable})
-}
-
 // tableRow is one proxy of `lpz table`.
 type tableRow struct {
 	Baseline string          `json:"baseline"` // the paper's row label, or the proxy name
