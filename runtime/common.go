@@ -14,10 +14,7 @@ import (
 	"lpz/tensor"
 )
 
-// Generic graph helpers shared by the model families. They were written for
-// the FlexiBERT family; the GPT-2 family builds the same things as closures
-// inside gpt2Graph.buildGraph / GPT2.run (param, bias, linear, layerNorm,
-// nllSum, the execute-and-transfer loop) and could switch to these.
+// Graph helpers shared by the model families.
 
 // graphBuilder registers graph parameters together with their host values
 // (fed to Run in registration order) and makes constants in the graph dtype.
@@ -28,6 +25,26 @@ type graphBuilder struct {
 	abs    bool // feed |data| for every parameter (the Synflow pass)
 }
 
+// hostInput is one graph parameter's value: a row-major view of host data
+// (ints for an int32 parameter).
+type hostInput struct {
+	data []float32
+	ints []int32
+	dims []int
+}
+
+// absCopy is |x| elementwise in a new slice (the Synflow pass's weights).
+func absCopy(x []float32) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		if v < 0 {
+			v = -v
+		}
+		out[i] = v
+	}
+	return out
+}
+
 // param adds a graph parameter with host data (row-major, dims).
 func (gb *graphBuilder) param(name string, data []float32, dims ...int) *Node {
 	if gb.abs {
@@ -35,6 +52,13 @@ func (gb *graphBuilder) param(name string, data []float32, dims ...int) *Node {
 	}
 	gb.inputs = append(gb.inputs, hostInput{data: data, dims: dims})
 	return Parameter(gb.g, name, shapes.Make(gb.dt, dims...))
+}
+
+// intParam adds an int32 graph parameter (ids fed per execution, so that
+// one compiled graph serves every training step).
+func (gb *graphBuilder) intParam(name string, data []int32, dims ...int) *Node {
+	gb.inputs = append(gb.inputs, hostInput{ints: data, dims: dims})
+	return Parameter(gb.g, name, shapes.Make(dtypes.Int32, dims...))
 }
 
 // full adds a Param as a graph parameter of its own shape.
@@ -74,6 +98,53 @@ func linearOutIn(x, w, b *Node) *Node {
 	return y
 }
 
+// linearInOut is y = x·W + b for an (in, out) weight W (GPT-2's Conv1D,
+// LLaMA's matrices) contracting x's last axis; b may be nil.
+func linearInOut(x, w, b *Node) *Node {
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
+	if b != nil {
+		y = Add(y, broadcastLast(b, y.Shape().Dimensions...))
+	}
+	return y
+}
+
+// splitHeads is (B,T,n·dh) → (B,n,T,dh); mergeHeads is its inverse.
+func splitHeads(y *Node, n int) *Node {
+	d := y.Shape().Dimensions
+	return TransposeAllAxes(Reshape(y, d[0], d[1], n, d[2]/n), 0, 2, 1, 3)
+}
+
+func mergeHeads(ctx *Node) *Node {
+	d := ctx.Shape().Dimensions
+	return Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), d[0], d[2], d[1]*d[3])
+}
+
+// causalMask is the (1,1,T,T) mask of the keys a query may attend to (key
+// index ≤ query index).
+func causalMask(g *Graph, T int) *Node {
+	causal := make([]bool, T*T)
+	for q := 0; q < T; q++ {
+		for k := 0; k <= q; k++ {
+			causal[q*T+k] = true
+		}
+	}
+	return Reshape(Const(g, causal), 1, 1, T, T)
+}
+
+// attention is softmax(q·kᵀ/√dh)·v over heads (B,n,T,dh); with a mask the
+// masked scores are replaced by −1e4 (not −∞: GPT-2 quirk 10). It returns
+// the probabilities (B,n,T,T) and the context (B,n,T,dh).
+func attention(q, k, v, mask *Node) (probs, ctx *Node) {
+	g, dt := q.Graph(), q.DType()
+	scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // (B,n,T,T)
+	scores = Div(scores, Scalar(g, dt, math.Sqrt(float64(q.Shape().Dimensions[3]))))
+	if mask != nil {
+		scores = Where(BroadcastToDims(mask, scores.Shape().Dimensions...), scores, Scalar(g, dt, -1e4))
+	}
+	probs = Softmax(scores, -1)
+	return probs, DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+}
+
 // layerNormLast normalises over the last axis: (x-μ)/√(σ²+eps)·γ + β
 // (biased variance, as torch.nn.LayerNorm).
 func layerNormLast(x, gain, beta *Node, eps float64) *Node {
@@ -83,6 +154,14 @@ func layerNormLast(x, gain, beta *Node, eps float64) *Node {
 	y := Div(xc, Sqrt(Add(variance, Scalar(x.Graph(), x.DType(), eps))))
 	dims := y.Shape().Dimensions
 	return Add(Mul(y, broadcastLast(gain, dims...)), broadcastLast(beta, dims...))
+}
+
+// geluTanh is gelu_new, the tanh approximation (GPT-2 quirk 12).
+func geluTanh(x *Node) *Node {
+	g, dt := x.Graph(), x.DType()
+	scalar := func(v float64) *Node { return Scalar(g, dt, v) }
+	inner := Mul(scalar(math.Sqrt(2/math.Pi)), Add(x, Mul(scalar(0.044715), Mul(Mul(x, x), x))))
+	return Mul(Mul(scalar(0.5), x), Add(scalar(1), Tanh(inner)))
 }
 
 // geluErf is the exact GELU x·Φ(x) = ½x(1 + erf(x/√2)) (HF "gelu").
@@ -98,7 +177,13 @@ func (gb *graphBuilder) sumNLL(z *Node, col []int32) *Node {
 	for r, c := range col {
 		pairs = append(pairs, int32(r), c)
 	}
-	picked := Gather(z, gb.indices(pairs, n, 2)) // (n)
+	return nllSumAt(z, gb.indices(pairs, n, 2), n)
+}
+
+// nllSumAt is sumNLL with the (row, column) pairs (n, 2) as a node (a
+// constant, or a parameter fed per training step).
+func nllSumAt(z, pairs *Node, n int) *Node {
+	picked := Gather(z, pairs) // (n)
 	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
 	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, n))
 	return ReduceAllSum(Sub(lse, picked))
@@ -119,13 +204,16 @@ func (gb *graphBuilder) execute(outs []*Node) (first float64, rest []*tensor.Ten
 	tm.Compile = time.Since(t0)
 	inputs := make([]any, len(gb.inputs))
 	for i, in := range gb.inputs {
-		if gb.dt == dtypes.Float64 {
+		switch {
+		case in.ints != nil:
+			inputs[i] = tensors.FromFlatDataAndDimensions(in.ints, in.dims...)
+		case gb.dt == dtypes.Float64:
 			buf := make([]float64, len(in.data))
 			for j, v := range in.data {
 				buf[j] = float64(v)
 			}
 			inputs[i] = tensors.FromFlatDataAndDimensions(buf, in.dims...)
-		} else {
+		default:
 			inputs[i] = tensors.FromFlatDataAndDimensions(in.data, in.dims...)
 		}
 	}
@@ -155,8 +243,8 @@ func newGraphBuilder(backend backends.Backend, name string, dt dtypes.DType) *gr
 
 // drawParams fills every Param's Data in list order from one PCG stream:
 // Std > 0 → float32(N(0,1)·Std) per element in row-major order, else the
-// constant Fill (no draws). This is the scheme of GPT2.initWeights
-// (which could call it with its own stream word).
+// constant Fill (no draws): every family's scheme, each with its own stream
+// word.
 func drawParams(params []*Param, next func() float64) {
 	for _, p := range params {
 		p.Data = make([]float32, p.Size())
@@ -172,6 +260,18 @@ func drawParams(params []*Param, next func() float64) {
 			p.Data[i] = float32(next() * p.Std)
 		}
 	}
+}
+
+// countParams is NumParams of the decoders: every parameter, and those of
+// GroupNonEmbedding.
+func countParams(params []*Param) (total, nonEmbedding int) {
+	for _, p := range params {
+		total += p.Size()
+		if p.Group == GroupNonEmbedding {
+			nonEmbedding += p.Size()
+		}
+	}
+	return
 }
 
 // hessianGradient is H·g by double backward: ∂(Σ_k ⟨stop(g_k), g_k⟩)/∂W

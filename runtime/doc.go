@@ -1,6 +1,23 @@
 // Package runtime instantiates benchmark architectures in GoMLX, runs one
 // seeded minibatch forward and backward, and captures the proxy channels of
-// DESIGN.md §3 as interpreter inputs.
+// DESIGN.md §3 as interpreter inputs; it also trains decoders from scratch
+// (lpz bench build).
+//
+// # Model families
+//
+// A family (GPT-2 flex, FlexiBERT, LLaMA) is one implementation of Model —
+// an architecture with seeded host weights that names its parameters and
+// channel entries and builds its forward graph — plus one row of the family
+// table (family.go: name, code version, opt-in channels, how a bench
+// configuration becomes a Model). That is all a new family writes.
+// Everything else exists once: choosing the channels (selectChannels; a
+// channel the family cannot give is an error), the gradients they need
+// (forward.outputs), the graph execution (execute), the Synflow pass and
+// packaging the results as interpreter inputs (capture, pack), and the
+// training loop (trainLoop). Callers outside the package reach a family
+// only through Spec (SpecOf a bench.Arch, or SpecFromConfig): its Capture,
+// Weights and Train, and the fields a capture cache key needs; no other
+// package switches on the family.
 //
 // # Backends
 //
@@ -82,7 +99,7 @@
 //
 // # Channels (one graph execution per architecture)
 //
-// See the comment on weightNames in capture.go for names, shapes and order.
+// See CaptureGPT2 for names, shapes and order.
 // J deviates from "Σ of the final hidden state after LN_f": with LN_f's gain
 // γ = 1 and bias β = 0 at initialisation, Σ_d LN(h)_d = Σ_d (h_d − μ)/σ = 0
 // identically, so that gradient is exactly zero (only rounding noise would be
@@ -94,7 +111,7 @@
 // empty channel list never includes them (cached captures are keyed by that
 // set). GA is an extra output of the loss backward; HG adds a double
 // backward to the same execution; GS is a second execution (the Synflow
-// graph: |θ|, all-ones token ids, R = Σ h_Lₙ — see capture.go for why not
+// graph: |θ|, all-ones token ids, R = Σ h_Lₙ — see CaptureGPT2 for why not
 // an all-ones h₀). Measured once on the shared 2-core machine, median
 // architecture (9 layers, d 256, div_val 2) at 4×64, SimpleGo: default
 // channels 8.7 s; GA alone 6.9 s, HG alone 19.8 s, GS alone 7.2 s; default +

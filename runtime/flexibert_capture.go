@@ -5,16 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"lpz/bench"
-	"lpz/interp"
-	"lpz/stdlib"
-	"lpz/tensor"
 )
 
 // MLMBatch is one FlexiBERT minibatch: Inputs[b][t] are token ids in the
@@ -70,7 +65,7 @@ const ChannelGones = "Gones"
 //	GS  weights (opt-in) W's names and shapes: the Synflow pass, a second graph
 //	            execution: every parameter |θ|, the encoder input x₀ (J's x₀)
 //	            all-ones, no dropout, float32; R = Σ last_hidden_state,
-//	            GS = ∂R/∂W at |W| (GPT-2 differs in its input, see capture.go)
+//	            GS = ∂R/∂W at |W| (GPT-2 differs in its input, see CaptureGPT2)
 //	params      bench.FlexiParams(cfg, mode).Total (embeddings + layers; no MLM head)
 //	dparams     the encoder layers only (params − embedding block)
 //
@@ -149,91 +144,12 @@ func prepareMLMBatch(a *flexiArch, b MLMBatch, seed uint64) (*flexiBatch, error)
 }
 
 func captureFlexi(backend backends.Backend, a *flexiArch, batch MLMBatch, opts FlexiOptions, dt dtypes.DType) (*Capture, error) {
-	if backend == nil {
-		return nil, fmt.Errorf("runtime: nil backend")
+	newModel := func() (Model, error) {
+		m := newFlexiShapes(a)
+		m.initWeights(opts.Seed)
+		return m, nil
 	}
-	start := time.Now()
-	var std []string
-	wantOnes := false
-	for _, c := range opts.Channels {
-		if c == ChannelGones {
-			wantOnes = true
-		} else {
-			std = append(std, c)
-		}
-	}
-	want, sel, err := parseChannels(std)
-	if err != nil {
-		return nil, err
-	}
-	if wantOnes && len(std) == 0 { // only Gones was asked for, not "all"
-		want, sel = chanSet{}, map[string]bool{}
-	}
-	fb, err := prepareMLMBatch(a, batch, opts.Seed)
-	if err != nil {
-		return nil, err
-	}
-	m := newFlexiShapes(a)
-	m.initWeights(opts.Seed)
-	c := &Capture{Inputs: interp.Inputs{}}
-	c.Timing.Init = time.Since(start)
-	res, tm, err := m.run(backend, fb, want, wantOnes, dt)
-	if err != nil {
-		return nil, err
-	}
-	c.Timing.addRun(tm)
-	c.Timing.FLOPs = flexiFLOPs(a, fb.B, fb.L, len(fb.maskPos), want.G || want.GA || want.HG, want.J, wantOnes)
-	var gs []*tensor.Tensor
-	if want.GS {
-		sres, stm, err := m.run(backend, fb, chanSet{synflow: true}, false, dt)
-		if err != nil {
-			return nil, err
-		}
-		gs = sres.G
-		c.Timing.addRun(stm)
-	}
-	c.Loss = res.loss
-	n := len(a.layers)
-	if want.A {
-		c.Inputs["A"] = interp.TensorList(stdlib.FamilyBlocks, flexiLayerNames(n, "ffn.act"), res.A)
-	}
-	if want.H {
-		c.Inputs["H"] = interp.TensorList(stdlib.FamilyBlocks, flexiLayerNames(n, "op.heads"), res.H)
-	}
-	if want.S {
-		c.Inputs["S"] = interp.TensorList(stdlib.FamilySoftmax, flexiSoftmaxNames(a), res.S)
-	}
-	wnames := flexiWeightNames(a)
-	if want.W {
-		c.Inputs["W"] = m.weightList()
-	}
-	if want.G {
-		c.Inputs["G"] = interp.TensorList(stdlib.FamilyWeights, wnames, res.G)
-	}
-	if want.J {
-		c.Inputs["J"] = interp.TensorList(stdlib.FamilyInput, []string{"embed"}, []*tensor.Tensor{res.J})
-	}
-	if wantOnes {
-		c.Inputs[ChannelGones] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), res.Gones)
-	}
-	if want.GA {
-		c.Inputs[ChannelGA] = interp.TensorList(stdlib.FamilyBlocks, flexiLayerNames(n, "ffn.act"), res.GA)
-	}
-	if want.HG {
-		c.Inputs[ChannelHG] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), res.HG)
-	}
-	if want.GS {
-		c.Inputs[ChannelGS] = interp.TensorList(stdlib.FamilyWeights, slices.Clone(wnames), gs)
-	}
-	total, encoder := m.NumParams()
-	if sel["params"] {
-		c.Inputs["params"] = interp.ScalarValue(float64(total))
-	}
-	if sel["dparams"] {
-		c.Inputs["dparams"] = interp.ScalarValue(float64(encoder))
-	}
-	c.Timing.Total = time.Since(start)
-	return c, nil
+	return capture(backend, bench.FamilyFlexiBERT, newModel, Batch{Inputs: batch.Inputs}, opts.CaptureOptions, dt)
 }
 
 func flexiLayerNames(n int, suffix string) []string {
@@ -258,66 +174,31 @@ func flexiSoftmaxNames(a *flexiArch) []string {
 	return names
 }
 
-type flexiResult struct {
-	loss       float64
-	A, H, S, G []*tensor.Tensor
-	J          *tensor.Tensor
-	Gones      []*tensor.Tensor
-	GA, HG     []*tensor.Tensor
+// Family is bench.FamilyFlexiBERT.
+func (m *FlexiBERT) Family() string { return bench.FamilyFlexiBERT }
+
+// Entries names the channel entries (see CaptureFlexiBERT).
+func (m *FlexiBERT) Entries() Entries {
+	n := len(m.arch.layers)
+	return Entries{A: flexiLayerNames(n, "ffn.act"), H: flexiLayerNames(n, "op.heads"),
+		S: flexiSoftmaxNames(m.arch), W: flexiWeightNames(m.arch)}
 }
 
-// run builds, compiles and executes the model's graph once.
-func (m *FlexiBERT) run(backend backends.Backend, fb *flexiBatch, want chanSet, wantOnes bool, dt dtypes.DType) (res *flexiResult, tm Timing, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("runtime: flexibert graph: %v", r)
-		}
-	}()
-	t0 := time.Now()
-	gb := newGraphBuilder(backend, "flexibert", dt)
-	gb.abs = want.synflow
-	defer gb.g.Finalize()
-	if want.HG {
-		markDoubleBackward(gb.g)
-		defer unmarkDoubleBackward(gb.g)
+// WeightParams are the layers' weight matrices (see flexiWeightNames).
+func (m *FlexiBERT) WeightParams() []*Param {
+	var ws []*Param
+	for i := range m.layers {
+		ws = append(ws, m.layers[i].weights()...)
 	}
-	fg := m.buildGraph(gb, fb, want, wantOnes)
-	outs := []*graph.Node{fg.loss}
-	type part struct {
-		on   bool
-		dst  *[]*tensor.Tensor
-		srcs []*graph.Node
-	}
-	res = &flexiResult{}
-	var J []*tensor.Tensor
-	var jn []*graph.Node
-	if fg.J != nil {
-		jn = []*graph.Node{fg.J}
-	}
-	parts := []part{
-		{want.A, &res.A, fg.A}, {want.H, &res.H, fg.H}, {want.S, &res.S, fg.S},
-		{want.G || want.synflow, &res.G, fg.G}, {want.J, &J, jn}, {wantOnes, &res.Gones, fg.Gones},
-		{want.GA, &res.GA, fg.GA}, {want.HG, &res.HG, fg.HG},
-	}
-	for _, p := range parts {
-		if p.on {
-			outs = append(outs, p.srcs...)
-		}
-	}
-	tm.Build = time.Since(t0)
-	loss, rest, etm, err := gb.execute(outs)
-	if err != nil {
-		return nil, tm, err
-	}
-	tm.Compile, tm.Execute, tm.Transfer = etm.Compile, etm.Execute, etm.Transfer
-	res.loss = loss
-	for _, p := range parts {
-		if p.on {
-			*p.dst, rest = rest[:len(p.srcs)], rest[len(p.srcs):]
-		}
-	}
-	if len(J) == 1 {
-		res.J = J[0]
-	}
-	return res, tm, nil
+	return ws
+}
+
+// prepare masks b with seed (see CaptureFlexiBERT); labels are not read.
+func (m *FlexiBERT) prepare(b Batch, seed uint64) (minibatch, error) {
+	return prepareMLMBatch(m.arch, MLMBatch{Inputs: b.Inputs}, seed)
+}
+
+func (m *FlexiBERT) flops(in minibatch, want chanSet) float64 {
+	fb := in.(*flexiBatch)
+	return flexiFLOPs(m.arch, fb.B, fb.L, len(fb.maskPos), want.G || want.GA || want.HG, want.J, want.Gones)
 }

@@ -8,9 +8,6 @@ import (
 	"sync"
 
 	"lpz/bench"
-	"lpz/interp"
-	"lpz/stdlib"
-	"lpz/tensor"
 )
 
 // The FlexiBERT family (../shared/docs/FLEXIBERT_MODEL.md, "the spec"): the
@@ -355,29 +352,6 @@ var flexiEmbMemo struct {
 	key   flexiEmbKey
 	data  [3][]float32
 	state []byte
-}
-
-// FlexiWeightList rebuilds the W channel of a FlexiBERT capture from (cfg,
-// mode, seed) alone, like GPT2WeightList: the capture cache need not store
-// the weights.
-func FlexiWeightList(cfg bench.FlexiBERTConfig, mode bench.FlexiMode, seed uint64) (interp.Value, error) {
-	m, err := NewFlexiBERT(cfg, mode, seed)
-	if err != nil {
-		return interp.Value{}, err
-	}
-	return m.weightList(), nil
-}
-
-// weightList is the W channel: the layers' weight matrices (sharing the
-// Params' data) in flexiWeightNames order.
-func (m *FlexiBERT) weightList() interp.Value {
-	var ws []*tensor.Tensor
-	for i := range m.layers {
-		for _, p := range m.layers[i].weights() {
-			ws = append(ws, &tensor.Tensor{Shape: slices.Clone(p.Shape), Data: p.Data})
-		}
-	}
-	return interp.TensorList(stdlib.FamilyWeights, flexiWeightNames(m.arch), ws)
 }
 
 // NumParams counts the model's parameters: total (embedding block +

@@ -18,7 +18,18 @@ func MatmulFLOPs(cfg bench.GPT2Config, batch Batch, withG, withJ bool) float64 {
 	if err != nil || len(batch.Inputs) == 0 {
 		return 0
 	}
-	B, T := float64(len(batch.Inputs)), float64(len(batch.Inputs[0]))
+	var labels []int32
+	for _, row := range batch.Labels {
+		for _, y := range row {
+			labels = append(labels, int32(y))
+		}
+	}
+	return matmulFLOPs(a, len(batch.Inputs), len(batch.Inputs[0]), labels, withG, withJ)
+}
+
+// matmulFLOPs is MatmulFLOPs for a B×T batch with flat labels.
+func matmulFLOPs(a *gpt2Arch, batchRows, seqLen int, labels []int32, withG, withJ bool) float64 {
+	B, T := float64(batchRows), float64(seqLen)
 	N := B * T
 	d := float64(a.d)
 	var emb, blocks, head float64
@@ -42,14 +53,12 @@ func MatmulFLOPs(cfg bench.GPT2Config, batch Batch, withG, withJ bool) float64 {
 		return a.e != a.d
 	}
 	count := make([]float64, a.K())
-	for _, row := range batch.Labels {
-		for _, y := range row {
-			c := 0
-			for c+1 < a.K() && y >= a.bounds[c+1] {
-				c++
-			}
-			count[c]++
+	for _, y := range labels {
+		c := 0
+		for c+1 < a.K() && int(y) >= a.bounds[c+1] {
+			c++
 		}
+		count[c]++
 	}
 	for i := range count {
 		n := count[i]

@@ -182,33 +182,12 @@ const rngStream = 0x6c707a2d67707432 // "lpz-gpt2"
 // distribution overwriting the first).
 func (m *GPT2) initWeights(seed uint64) {
 	r := rand.New(rand.NewPCG(seed, rngStream))
-	for _, p := range m.Params {
-		p.Data = make([]float32, p.Size())
-		if p.Std == 0 {
-			if p.Fill != 0 {
-				for i := range p.Data {
-					p.Data[i] = p.Fill
-				}
-			}
-			continue
-		}
-		for i := range p.Data {
-			p.Data[i] = float32(r.NormFloat64() * p.Std)
-		}
-	}
+	drawParams(m.Params, r.NormFloat64)
 }
 
 // NumParams counts unique allocated parameters: total and non-embedding
 // (blocks + layer norms), the `params` and `dparams` scalars.
-func (m *GPT2) NumParams() (total, nonEmbedding int) {
-	for _, p := range m.Params {
-		total += p.Size()
-		if p.Group == GroupNonEmbedding {
-			nonEmbedding += p.Size()
-		}
-	}
-	return
-}
+func (m *GPT2) NumParams() (total, nonEmbedding int) { return countParams(m.Params) }
 
 // Summary groups the allocated parameters like ParamSummary (Attn/FFN/LN are
 // split by name).

@@ -4,18 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"lpz/bench"
-	"lpz/interp"
-	"lpz/stdlib"
-	"lpz/tensor"
 )
 
 // LLaMA-style decoders (bench.LlamaConfig).
@@ -51,6 +45,12 @@ import (
 //	G  weights  ∂loss/∂W, same names and shapes
 //	J  input    embed [B,T,d]: ∂(Σ h_L)/∂h₀ (h₀ = embedding rows, h_L = residual after the last block)
 //	params, dparams: all unique parameters; blocks + norms
+//	GA  blocks  (opt-in) A's names and shapes: ∂loss/∂A, from G's loss backward
+//	HG  weights (opt-in) W's names and shapes: H·g by double backward, g = ∂loss/∂W
+//	            held constant: ∂(Σ_k ⟨g_k, ∂loss/∂W_k⟩)/∂W
+//	GS  weights (opt-in) W's names and shapes: the Synflow pass, a second execution
+//	            with every parameter |θ| and every token id 1 (as GPT-2's);
+//	            R = Σ h_L, GS = ∂R/∂W at |W|
 
 // LlamaModelVersion is the llama family's code version (cache keys, builds).
 const LlamaModelVersion = "llama/1"
@@ -70,6 +70,10 @@ type Llama struct {
 	blocks []llamaBlock
 	norm   *Param
 	head   *Param // nil when tied
+
+	// actDelta (tests only): when non-nil, actDelta[l] (B·T·f_l, or nil) is
+	// added to block l's A node, to check GA by finite differences.
+	actDelta [][]float32
 }
 
 // NewLlama builds cfg and draws its weights from seed.
@@ -120,39 +124,36 @@ func NewLlama(cfg bench.LlamaConfig, seed uint64) (*Llama, error) {
 }
 
 // NumParams counts unique parameters: total and non-embedding.
-func (m *Llama) NumParams() (total, nonEmbedding int) {
-	for _, p := range m.Params {
-		total += p.Size()
-		if p.Group == GroupNonEmbedding {
-			nonEmbedding += p.Size()
-		}
-	}
-	return
+func (m *Llama) NumParams() (total, nonEmbedding int) { return countParams(m.Params) }
+
+// graph builds the forward pass on in (a *preparedBatch).
+func (m *Llama) graph(gb *graphBuilder, in minibatch, want chanSet) *forward {
+	f, _ := m.graphParams(gb, in.(*preparedBatch), want)
+	return f
 }
 
-// llamaOut is the built graph.
-type llamaOut struct {
-	loss          *Node
-	grads         []*Node // per Param
-	A, H, S, G, J []*Node
-}
-
-// build builds the graph; its parameters are ids (B,T) int32, label pairs
-// (B·T,2) int32 and then every Param in order.
-func (m *Llama) build(g *Graph, B, T int, wantGrads bool, want chanSet) *llamaOut {
+// graphParams builds the graph and returns it with every Param's node. Its
+// parameters are ids (B,T) int32, label pairs (B·T,2) int32 and then every
+// Param in order, so that the training loop can feed one compiled graph
+// per step (pb's ids and labels are nil there).
+func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (*forward, []*Node) {
 	c := m.Cfg
-	dt := dtypes.Float32
+	B, T := pb.B, pb.T
 	d, N, dh := c.DModel, B*T, c.HeadDim
-	ids := Parameter(g, "ids", shapes.Make(dtypes.Int32, B, T))
-	pairs := Parameter(g, "pairs", shapes.Make(dtypes.Int32, N, 2))
+	var pairData []int32
+	for n, y := range pb.labels {
+		pairData = append(pairData, int32(n), y)
+	}
+	ids := gb.intParam("ids", pb.ids, B, T)
+	pairs := gb.intParam("pairs", pairData, N, 2)
 	nodes := map[*Param]*Node{}
 	var all []*Node
 	for _, p := range m.Params {
-		nodes[p] = Parameter(g, p.Name, shapes.Make(dt, p.Shape...))
+		nodes[p] = gb.full(p)
 		all = append(all, nodes[p])
 	}
-	scalar := func(x float64) *Node { return Scalar(g, dt, x) }
-	mm := func(x, w *Node) *Node { return DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil) }
+	scalar := gb.scalar
+	mm := func(x, w *Node) *Node { return linearInOut(x, w, nil) }
 	rms := func(x, gain *Node) *Node {
 		ms := ReduceAndKeep(Mul(x, x), ReduceMean, -1)
 		y := Div(x, Sqrt(Add(ms, scalar(c.NormEps))))
@@ -161,100 +162,101 @@ func (m *Llama) build(g *Graph, B, T int, wantGrads bool, want chanSet) *llamaOu
 	// RoPE constants: cos/sin (T, dh) and the rotate-half matrix P (dh, dh)
 	// with x·P = [-x₂, x₁].
 	half := dh / 2
-	cosv := make([]float32, T*dh)
-	sinv := make([]float32, T*dh)
+	cosv := make([]float64, T*dh)
+	sinv := make([]float64, T*dh)
 	for t := 0; t < T; t++ {
 		for i := 0; i < half; i++ {
 			ang := float64(t) / math.Pow(c.RopeTheta, float64(2*i)/float64(dh))
 			for _, j := range []int{i, i + half} {
-				cosv[t*dh+j] = float32(math.Cos(ang))
-				sinv[t*dh+j] = float32(math.Sin(ang))
+				cosv[t*dh+j] = math.Cos(ang)
+				sinv[t*dh+j] = math.Sin(ang)
 			}
 		}
 	}
-	rot := make([]float32, dh*dh)
+	rot := make([]float64, dh*dh)
 	for i := 0; i < half; i++ {
 		rot[(i+half)*dh+i] = -1 // out[i] = -x[i+half]
 		rot[i*dh+i+half] = 1    // out[i+half] = x[i]
 	}
-	cosN := Reshape(Const(g, cosv), 1, 1, T, dh)
-	sinN := Reshape(Const(g, sinv), 1, 1, T, dh)
-	rotN := Reshape(Const(g, rot), dh, dh)
+	cosN := gb.constant(cosv, 1, 1, T, dh)
+	sinN := gb.constant(sinv, 1, 1, T, dh)
+	rotN := gb.constant(rot, dh, dh)
 	rope := func(x *Node) *Node { // (B,n,T,dh)
 		dims := x.Shape().Dimensions
 		return Add(Mul(x, BroadcastToDims(cosN, dims...)), Mul(mm(x, rotN), BroadcastToDims(sinN, dims...)))
 	}
-	causal := make([]bool, T*T)
-	for q := 0; q < T; q++ {
-		for k := 0; k <= q; k++ {
-			causal[q*T+k] = true
-		}
-	}
-	causalNode := Reshape(Const(g, causal), 1, 1, T, T)
+	mask := causalMask(gb.g, T)
 
-	out := &llamaOut{}
+	out := &forward{}
 	h0 := Gather(nodes[m.emb], Reshape(ids, B, T, 1)) // (B,T,d)
 	h := h0
 	for l, b := range m.blocks {
 		nh := c.NHead[l]
-		a := nh * dh
 		x := rms(h, nodes[b.attnNorm])
-		heads := func(y *Node) *Node { return TransposeAllAxes(Reshape(y, B, T, nh, dh), 0, 2, 1, 3) }
-		q := rope(heads(mm(x, nodes[b.wq])))
-		k := rope(heads(mm(x, nodes[b.wk])))
-		v := heads(mm(x, nodes[b.wv]))
-		scores := Div(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), scalar(math.Sqrt(float64(dh))))
-		scores = Where(BroadcastToDims(causalNode, B, nh, T, T), scores, scalar(-1e4))
-		probs := Softmax(scores, -1)
-		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
-		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), B, T, a)
+		q := rope(splitHeads(mm(x, nodes[b.wq]), nh))
+		k := rope(splitHeads(mm(x, nodes[b.wk]), nh))
+		v := splitHeads(mm(x, nodes[b.wv]), nh)
+		probs, ctx := attention(q, k, v, mask)
+		ctx = mergeHeads(ctx)
 		h = Add(h, mm(ctx, nodes[b.wo]))
 		x = rms(h, nodes[b.ffnNorm])
 		gate := mm(x, nodes[b.wg])
 		act := Mul(Mul(gate, Sigmoid(gate)), mm(x, nodes[b.wu]))
+		if l < len(m.actDelta) && m.actDelta[l] != nil {
+			act = Add(act, gb.param(fmt.Sprintf("block%d.actDelta", l), m.actDelta[l], act.Shape().Dimensions...))
+		}
 		h = Add(h, mm(act, nodes[b.wd]))
 		out.A = append(out.A, act)
 		out.H = append(out.H, ctx)
 		out.S = append(out.S, probs)
 	}
-	hPre := h
+	out.input, out.last = h0, h
+	for _, p := range m.WeightParams() {
+		out.weights = append(out.weights, nodes[p])
+	}
+	if want.synflow { // GS pass: R = Σ last hidden state at |θ|, no head
+		return out, all
+	}
 	hf := Reshape(rms(h, nodes[m.norm]), N, d)
 	w := nodes[m.emb]
 	if m.head != nil {
 		w = nodes[m.head]
 	}
 	z := DotGeneral(hf, []int{1}, nil, w, []int{1}, nil) // (N,V)
-	picked := Gather(z, pairs)
-	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
-	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, N))
-	out.loss = Div(ReduceAllSum(Sub(lse, picked)), scalar(float64(N)))
-	if wantGrads {
-		out.grads = Gradient(out.loss, all...)
-	}
-	if want.G {
-		var ws []*Node
-		for _, b := range m.blocks {
-			for _, p := range []*Param{b.wq, b.wk, b.wv, b.wo, b.wg, b.wu, b.wd} {
-				ws = append(ws, nodes[p])
-			}
-		}
-		out.G = Gradient(out.loss, ws...)
-	}
-	if want.J {
-		out.J = Gradient(ReduceAllSum(hPre), h0)
-	}
-	return out
+	out.loss = Div(nllSumAt(z, pairs, N), scalar(float64(N)))
+	return out, all
 }
 
-func (m *Llama) weightList() (names []string, ps []*Param) {
-	for l, b := range m.blocks {
-		for i, p := range []*Param{b.wq, b.wk, b.wv, b.wo, b.wg, b.wu, b.wd} {
-			names = append(names, fmt.Sprintf("block%d.%s", l, []string{"attn.wq", "attn.wk", "attn.wv", "attn.wo", "mlp.w_gate", "mlp.w_up", "mlp.w_down"}[i]))
-			ps = append(ps, p)
+// Family is bench.FamilyLlama.
+func (m *Llama) Family() string { return bench.FamilyLlama }
+
+// Entries names the channel entries (see the table at the top of llama.go).
+func (m *Llama) Entries() Entries {
+	L := m.Cfg.NLayer
+	var w []string
+	for l := 0; l < L; l++ {
+		for _, s := range []string{"attn.wq", "attn.wk", "attn.wv", "attn.wo", "mlp.w_gate", "mlp.w_up", "mlp.w_down"} {
+			w = append(w, fmt.Sprintf("block%d.%s", l, s))
 		}
 	}
-	return
+	return Entries{A: blockNames(L, "mlp.act"), H: blockNames(L, "attn.heads"), S: blockNames(L, "attn.probs"), W: w}
 }
+
+// WeightParams are the seven matrices of each block.
+func (m *Llama) WeightParams() []*Param {
+	var ps []*Param
+	for _, b := range m.blocks {
+		ps = append(ps, b.wq, b.wk, b.wv, b.wo, b.wg, b.wu, b.wd)
+	}
+	return ps
+}
+
+func (m *Llama) prepare(b Batch, _ uint64) (minibatch, error) {
+	return prepareDecoderBatch(b, m.Cfg.NToken, m.Cfg.SeqLen, "seq_len")
+}
+
+// flops is 0: the family has no analytic count yet.
+func (m *Llama) flops(minibatch, chanSet) float64 { return 0 }
 
 // llamaTrainer adapts Llama to the training loop (every Param trained as is).
 type llamaTrainer struct {
@@ -266,8 +268,11 @@ func (t *llamaTrainer) tensors() []*trainTensor { return t.ts }
 func (t *llamaTrainer) context() int            { return t.m.Cfg.SeqLen }
 func (t *llamaTrainer) vocab() int              { return t.m.Cfg.NToken }
 func (t *llamaTrainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
-	o := t.m.build(g, B, T, grads, chanSet{})
-	return o.loss, o.grads
+	f, params := t.m.graphParams(&graphBuilder{g: g, dt: dtypes.Float32}, &preparedBatch{B: B, T: T}, chanSet{})
+	if !grads {
+		return f.loss, nil
+	}
+	return f.loss, Gradient(f.loss, params...)
 }
 
 // TrainLlama trains cfg from NewLlama(cfg, tc.Seed) with the loop and
@@ -289,127 +294,6 @@ func TrainLlama(backend backends.Backend, cfg bench.LlamaConfig, train, valid []
 
 // CaptureLlama instantiates cfg with seeded weights, runs batch forward and
 // backward once and returns the requested channels (see the table above).
-func CaptureLlama(backend backends.Backend, cfg bench.LlamaConfig, batch Batch, opts CaptureOptions) (c *Capture, err error) {
-	if backend == nil {
-		return nil, fmt.Errorf("runtime: nil backend")
-	}
-	start := time.Now()
-	want, sel, err := parseChannels(opts.Channels)
-	if err != nil {
-		return nil, err
-	}
-	m, err := NewLlama(cfg, opts.Seed)
-	if err != nil {
-		return nil, err
-	}
-	B := len(batch.Inputs)
-	if B == 0 || len(batch.Labels) != B {
-		return nil, fmt.Errorf("runtime: batch needs the same number (> 0) of input and label rows")
-	}
-	T := len(batch.Inputs[0])
-	if T == 0 || T > m.Cfg.SeqLen {
-		return nil, fmt.Errorf("runtime: sequence length %d must be in [1, seq_len=%d]", T, m.Cfg.SeqLen)
-	}
-	ids := make([]int32, 0, B*T)
-	pairs := make([]int32, 0, 2*B*T)
-	for r := 0; r < B; r++ {
-		if len(batch.Inputs[r]) != T || len(batch.Labels[r]) != T {
-			return nil, fmt.Errorf("runtime: batch row %d: want %d inputs and labels", r, T)
-		}
-		for t := 0; t < T; t++ {
-			id, y := batch.Inputs[r][t], batch.Labels[r][t]
-			if id < 0 || id >= m.Cfg.NToken || y < 0 || y >= m.Cfg.NToken {
-				return nil, fmt.Errorf("runtime: batch row %d position %d: token %d / label %d outside [0, %d)", r, t, id, y, m.Cfg.NToken)
-			}
-			ids = append(ids, int32(id))
-			pairs = append(pairs, int32(len(pairs)/2), int32(y))
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("runtime: llama graph: %v", r)
-		}
-	}()
-	c = &Capture{Inputs: interp.Inputs{}}
-	c.Timing.Init = time.Since(start)
-	t0 := time.Now()
-	g := NewGraph(backend, "llama")
-	defer g.Finalize()
-	o := m.build(g, B, T, false, want)
-	outs := []*Node{o.loss}
-	L := m.Cfg.NLayer
-	if want.A {
-		outs = append(outs, o.A...)
-	}
-	if want.H {
-		outs = append(outs, o.H...)
-	}
-	if want.S {
-		outs = append(outs, o.S...)
-	}
-	if want.G {
-		outs = append(outs, o.G...)
-	}
-	if want.J {
-		outs = append(outs, o.J...)
-	}
-	c.Timing.Build = time.Since(t0)
-	t0 = time.Now()
-	g.Compile(outs...)
-	c.Timing.Compile = time.Since(t0)
-	inputs := []any{tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(pairs, B*T, 2)}
-	for _, p := range m.Params {
-		inputs = append(inputs, tensors.FromFlatDataAndDimensions(p.Data, p.Shape...))
-	}
-	t0 = time.Now()
-	res := g.Run(inputs...)
-	c.Timing.Execute = time.Since(t0)
-	t0 = time.Now()
-	c.Loss = float64(tensors.MustCopyFlatData[float32](res[0])[0])
-	next := 1
-	grab := func(n int) []*tensor.Tensor {
-		ts := make([]*tensor.Tensor, n)
-		for i := range ts {
-			ts[i] = toHost(res[next])
-			next++
-		}
-		return ts
-	}
-	wNames, wParams := m.weightList()
-	if want.A {
-		c.Inputs["A"] = interp.TensorList(stdlib.FamilyBlocks, blockNames(L, "mlp.act"), grab(L))
-	}
-	if want.H {
-		c.Inputs["H"] = interp.TensorList(stdlib.FamilyBlocks, blockNames(L, "attn.heads"), grab(L))
-	}
-	if want.S {
-		c.Inputs["S"] = interp.TensorList(stdlib.FamilySoftmax, blockNames(L, "attn.probs"), grab(L))
-	}
-	if want.G {
-		c.Inputs["G"] = interp.TensorList(stdlib.FamilyWeights, wNames, grab(len(wNames)))
-	}
-	if want.J {
-		c.Inputs["J"] = interp.TensorList(stdlib.FamilyInput, []string{"embed"}, grab(1))
-	}
-	for _, r := range res {
-		r.FinalizeAll()
-	}
-	if want.W {
-		var ws []*tensor.Tensor
-		for _, p := range wParams {
-			t, _ := tensor.FromData(p.Data, p.Shape...)
-			ws = append(ws, t)
-		}
-		c.Inputs["W"] = interp.TensorList(stdlib.FamilyWeights, wNames, ws)
-	}
-	total, nonEmb := m.NumParams()
-	if sel["params"] {
-		c.Inputs["params"] = interp.ScalarValue(float64(total))
-	}
-	if sel["dparams"] {
-		c.Inputs["dparams"] = interp.ScalarValue(float64(nonEmb))
-	}
-	c.Timing.Transfer = time.Since(t0)
-	c.Timing.Total = time.Since(start)
-	return c, nil
+func CaptureLlama(backend backends.Backend, cfg bench.LlamaConfig, batch Batch, opts CaptureOptions) (*Capture, error) {
+	return capture(backend, bench.FamilyLlama, func() (Model, error) { return NewLlama(cfg, opts.Seed) }, batch, opts, dtypes.Float32)
 }

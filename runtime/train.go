@@ -180,20 +180,19 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 		T = tm.context()
 	}
 	B := tc.Batch
-	V := tm.vocab()
 	if len(train) < T+2 {
 		return nil, fmt.Errorf("runtime: training text has %d tokens, need more than %d", len(train), T+1)
 	}
 	for _, ids := range [][]int{train, valid} {
 		for _, id := range ids {
-			if id < 0 || id >= V {
-				return nil, fmt.Errorf("runtime: token %d outside the vocabulary [0,%d)", id, V)
+			if id < 0 || id >= tm.vocab() {
+				return nil, fmt.Errorf("runtime: token %d outside the vocabulary [0,%d)", id, tm.vocab())
 			}
 		}
 	}
-	params := tm.tensors()
+	ts := &trainSession{params: tm.tensors(), B: B, T: T}
 	res = &TrainResult{InitValid: -1}
-	for _, p := range params {
+	for _, p := range ts.params {
 		res.Params += len(p.data)
 	}
 
@@ -208,53 +207,9 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 	gEval.Compile(eLoss)
 	res.CompileTime = time.Since(t0)
 
-	// Batch inputs from windows (each window T+1 ids).
-	batchInputs := func(windows [][]int) (*tensors.Tensor, *tensors.Tensor) {
-		ids := make([]int32, 0, B*T)
-		pairs := make([]int32, 0, 2*B*T)
-		for _, w := range windows {
-			for t := 0; t < T; t++ {
-				ids = append(ids, int32(w[t]))
-				pairs = append(pairs, int32(len(pairs)/2), int32(w[t+1]))
-			}
-		}
-		return tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(pairs, B*T, 2)
-	}
-	paramInputs := func() []any {
-		in := make([]any, len(params))
-		for i, p := range params {
-			in[i] = tensors.FromFlatDataAndDimensions(p.data, p.dims...)
-		}
-		return in
-	}
-	evaluate := func() float64 {
-		t0 := time.Now()
-		defer func() { res.EvalTime += time.Since(t0) }()
-		nw := len(valid) / (T + 1)
-		nb := min(tc.EvalBatches, nw/B)
-		if nb == 0 {
-			panic(fmt.Sprintf("validation text has %d tokens: not one batch of %d×%d", len(valid), B, T+1))
-		}
-		pin := paramInputs()
-		sum := 0.0
-		for b := 0; b < nb; b++ {
-			ws := make([][]int, B)
-			for i := range ws {
-				k := (b*B + i) * (T + 1)
-				ws[i] = valid[k : k+T+1]
-			}
-			idsT, pairsT := batchInputs(ws)
-			out := gEval.Run(append([]any{idsT, pairsT}, pin...)...)
-			sum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
-			out[0].FinalizeAll()
-		}
-		res.ValidTokens = nb * B * T
-		return sum / float64(nb)
-	}
-
 	r := rand.New(rand.NewPCG(tc.Seed, trainStream))
-	opt := newAdamW(params, tc)
-	gradBuf := make([][]float32, len(params))
+	opt := newAdamW(ts.params, tc)
+	gradBuf := make([][]float32, len(ts.params))
 	for s := 0; s < tc.Steps; s++ {
 		if tc.Stop != nil && tc.Stop() {
 			return nil, ErrTrainStopped
@@ -264,11 +219,10 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 			o := r.IntN(len(train) - T)
 			ws[i] = train[o : o+T+1]
 		}
-		idsT, pairsT := batchInputs(ws)
 		t1 := time.Now()
-		out := gTrain.Run(append([]any{idsT, pairsT}, paramInputs()...)...)
+		out := gTrain.Run(ts.inputs(ws)...)
 		l := float64(tensors.MustCopyFlatData[float32](out[0])[0])
-		for i := range params {
+		for i := range ts.params {
 			gradBuf[i] = tensors.MustCopyFlatData[float32](out[i+1])
 		}
 		for _, o := range out {
@@ -288,13 +242,63 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 	}
 	res.Tokens = int64(tc.Steps) * int64(B) * int64(T)
 	res.Seq = T
-	res.ValidLoss = evaluate()
+	t3 := time.Now()
+	res.ValidLoss, res.ValidTokens = ts.evaluate(gEval, valid, tc.EvalBatches)
+	res.EvalTime = time.Since(t3)
 	if math.IsNaN(res.ValidLoss) || math.IsInf(res.ValidLoss, 0) {
 		return nil, fmt.Errorf("runtime: validation loss is %v", res.ValidLoss)
 	}
 	res.ValidPPL = math.Exp(res.ValidLoss)
 	res.Time = time.Since(start)
 	return res, nil
+}
+
+// trainSession feeds a training model's graphs: B windows of T+1 ids and
+// the current trainable tensors.
+type trainSession struct {
+	params []*trainTensor
+	B, T   int
+}
+
+// inputs are a graph's inputs for windows: ids (B,T), label pairs (B·T,2)
+// and the trainable tensors.
+func (ts *trainSession) inputs(windows [][]int) []any {
+	ids := make([]int32, 0, ts.B*ts.T)
+	pairs := make([]int32, 0, 2*ts.B*ts.T)
+	for _, w := range windows {
+		for t := 0; t < ts.T; t++ {
+			ids = append(ids, int32(w[t]))
+			pairs = append(pairs, int32(len(pairs)/2), int32(w[t+1]))
+		}
+	}
+	in := []any{tensors.FromFlatDataAndDimensions(ids, ts.B, ts.T), tensors.FromFlatDataAndDimensions(pairs, ts.B*ts.T, 2)}
+	for _, p := range ts.params {
+		in = append(in, tensors.FromFlatDataAndDimensions(p.data, p.dims...))
+	}
+	return in
+}
+
+// evaluate is the mean loss of gEval over up to maxBatches consecutive
+// batches of valid, and the number of tokens scored.
+func (ts *trainSession) evaluate(gEval *Graph, valid []int, maxBatches int) (float64, int) {
+	B, T := ts.B, ts.T
+	nw := len(valid) / (T + 1)
+	nb := min(maxBatches, nw/B)
+	if nb == 0 {
+		panic(fmt.Sprintf("validation text has %d tokens: not one batch of %d×%d", len(valid), B, T+1))
+	}
+	sum := 0.0
+	for b := 0; b < nb; b++ {
+		ws := make([][]int, B)
+		for i := range ws {
+			k := (b*B + i) * (T + 1)
+			ws[i] = valid[k : k+T+1]
+		}
+		out := gEval.Run(ts.inputs(ws)...)
+		sum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
+		out[0].FinalizeAll()
+	}
+	return sum / float64(nb), nb * B * T
 }
 
 // trainStream is the second PCG word of the batch order.
@@ -426,9 +430,10 @@ func (t *gpt2Trainer) syncBack() {
 	}
 }
 
-// build mirrors gpt2Graph.buildGraph (same operations, same quirks: ×√d
-// embedding scale, causal mask -1e4, gelu_new, LN eps 1e-5) for K = 1 with
-// the batch as graph inputs, so one compiled graph serves every step.
+// build is GPT2.graph's forward pass (the same blocks, gpt2BlockGraph, and
+// the same ×√d embedding scale) for K = 1 with the batch as graph inputs,
+// so one compiled graph serves every step; wpe is trained whole, so its
+// first T rows are a one-hot matmul instead of a host cut.
 func (t *gpt2Trainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
 	m, a := t.m, t.m.arch
 	dt := dtypes.Float32
@@ -441,14 +446,6 @@ func (t *gpt2Trainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
 	}
 	one := func(p *Param) *Node { return nodes[t.byName[p][0]] }
 	scalar := func(x float64) *Node { return Scalar(g, dt, x) }
-	linear := func(x, w, b *Node) *Node {
-		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
-		return Add(y, broadcastLast(b, y.Shape().Dimensions...))
-	}
-	geluNew := func(x *Node) *Node {
-		inner := Mul(scalar(math.Sqrt(2/math.Pi)), Add(x, Mul(scalar(0.044715), Mul(Mul(x, x), x))))
-		return Mul(Mul(scalar(0.5), x), Add(scalar(1), Tanh(inner)))
-	}
 
 	table := one(m.embTables[0])
 	emb := Gather(table, Reshape(ids, B, T, 1)) // (B,T,e)
@@ -467,31 +464,15 @@ func (t *gpt2Trainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
 		wpe = MatMul(Reshape(Const(g, sel), T, a.tgtLen), wpe)
 	}
 	h := Add(emb, BroadcastToDims(Reshape(wpe, 1, T, d), B, T, d))
-	causal := make([]bool, T*T)
-	for q := 0; q < T; q++ {
-		for k := 0; k <= q; k++ {
-			causal[q*T+k] = true
-		}
-	}
-	causalNode := Reshape(Const(g, causal), 1, 1, T, T)
+	mask := causalMask(g, T)
 	for l, blk := range m.blocks {
-		nh := a.nHead[l]
-		dh := d / nh
 		wi, bi := t.byName[blk.cAttnW], t.byName[blk.cAttnB]
-		x := layerNormLast(h, one(blk.ln1G), one(blk.ln1B), 1e-5)
-		heads := func(y *Node) *Node { return TransposeAllAxes(Reshape(y, B, T, nh, dh), 0, 2, 1, 3) }
-		q := heads(linear(x, nodes[wi[0]], nodes[bi[0]]))
-		k := heads(linear(x, nodes[wi[1]], nodes[bi[1]]))
-		v := heads(linear(x, nodes[wi[2]], nodes[bi[2]]))
-		scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
-		scores = Div(scores, scalar(math.Sqrt(float64(dh))))
-		scores = Where(BroadcastToDims(causalNode, B, nh, T, T), scores, scalar(-1e4))
-		probs := Softmax(scores, -1)
-		ctx := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
-		ctx = Reshape(TransposeAllAxes(ctx, 0, 2, 1, 3), B, T, d)
-		h = Add(h, linear(ctx, one(blk.aProjW), one(blk.aProjB)))
-		x = layerNormLast(h, one(blk.ln2G), one(blk.ln2B), 1e-5)
-		h = Add(h, linear(geluNew(linear(x, one(blk.fcW), one(blk.fcB))), one(blk.mProjW), one(blk.mProjB)))
+		h, _, _, _ = gpt2BlockGraph(h, &gpt2BlockNodes{
+			wq: nodes[wi[0]], wk: nodes[wi[1]], wv: nodes[wi[2]], bq: nodes[bi[0]], bk: nodes[bi[1]], bv: nodes[bi[2]],
+			wo: one(blk.aProjW), bo: one(blk.aProjB), wfc: one(blk.fcW), bfc: one(blk.fcB),
+			wp: one(blk.mProjW), bp: one(blk.mProjB),
+			ln1G: one(blk.ln1G), ln1B: one(blk.ln1B), ln2G: one(blk.ln2G), ln2B: one(blk.ln2B),
+		}, a.nHead[l], mask, nil)
 	}
 	hf := Reshape(layerNormLast(h, one(m.lnfG), one(m.lnfB), 1e-5), N, d)
 	// Head: x·Proj (own or tied) · Wᵀ + b.
@@ -511,10 +492,7 @@ func (t *gpt2Trainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
 	}
 	z := DotGeneral(hf, []int{1}, nil, w, []int{1}, nil)
 	z = Add(z, broadcastLast(one(m.outBiases[0]), N, a.V))
-	picked := Gather(z, pairs)
-	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
-	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, N))
-	loss := Div(ReduceAllSum(Sub(lse, picked)), scalar(float64(N)))
+	loss := Div(nllSumAt(z, pairs, N), scalar(float64(N)))
 	if !grads {
 		return loss, nil
 	}

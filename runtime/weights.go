@@ -3,8 +3,6 @@ package runtime
 import (
 	"lpz/bench"
 	"lpz/interp"
-	"lpz/stdlib"
-	"lpz/tensor"
 )
 
 // GPT2WeightList rebuilds the W channel of a GPT-2 capture from the seed
@@ -15,11 +13,15 @@ func GPT2WeightList(cfg bench.GPT2Config, seed uint64) (interp.Value, error) {
 	if err != nil {
 		return interp.Value{}, err
 	}
-	var ws []*tensor.Tensor
-	for _, b := range m.blocks {
-		for _, p := range []*Param{b.cAttnW, b.aProjW, b.fcW, b.mProjW} {
-			ws = append(ws, &tensor.Tensor{Shape: append([]int(nil), p.Shape...), Data: p.Data})
-		}
+	return weightsValue(m), nil
+}
+
+// FlexiWeightList rebuilds the W channel of a FlexiBERT capture from (cfg,
+// mode, seed) alone, like GPT2WeightList.
+func FlexiWeightList(cfg bench.FlexiBERTConfig, mode bench.FlexiMode, seed uint64) (interp.Value, error) {
+	m, err := NewFlexiBERT(cfg, mode, seed)
+	if err != nil {
+		return interp.Value{}, err
 	}
-	return interp.TensorList(stdlib.FamilyWeights, weightNames(len(m.blocks)), ws), nil
+	return weightsValue(m), nil
 }

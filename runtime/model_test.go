@@ -1,0 +1,259 @@
+package runtime
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"lpz/bench"
+	"lpz/interp"
+	"lpz/stdlib"
+	"lpz/tensor"
+)
+
+var (
+	_ Model = (*GPT2)(nil)
+	_ Model = (*FlexiBERT)(nil)
+	_ Model = (*Llama)(nil)
+)
+
+// tinyFlexiConfig is a small FlexiBERT record (real vocabulary and sizes).
+func tinyFlexiConfig() bench.FlexiBERTConfig {
+	return bench.FlexiBERTConfig{HiddenSize: 128, Layers: []bench.FlexiLayer{fl("SA", "SDP", 2, 128, 1), fl("DSC", "3", 4, 128, 1), fl("LT", "DCT", 2, 128, 2)}}
+}
+
+// familyCases is one small architecture per row of the family table.
+func familyCases() map[string]bench.Arch {
+	g, f, l := tinyConfig(2, 64), tinyFlexiConfig(), tinyLlama()
+	return map[string]bench.Arch{
+		bench.FamilyGPT2:      {ID: "g", GPT2: &g},
+		bench.FamilyFlexiBERT: {ID: "f", Flexi: &f},
+		bench.FamilyLlama:     {ID: "l", Llama: &l},
+	}
+}
+
+// windows are B token windows of WindowLen(T) ids below V.
+func windows(s Spec, B, T, V int) [][]int {
+	b := randomBatch(11, B, s.WindowLen(T), V)
+	return b.Inputs
+}
+
+func TestEveryFamilyImplementsModel(t *testing.T) {
+	cases := familyCases()
+	for _, f := range families {
+		a, ok := cases[f.name]
+		if !ok {
+			t.Fatalf("family %s has no test architecture", f.name)
+		}
+		s, err := SpecOf(a, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Family != f.name || s.Version != f.version {
+			t.Errorf("%s: Spec %+v", f.name, s)
+		}
+		m, err := s.New(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Family() != f.name {
+			t.Errorf("%s: model says family %s", f.name, m.Family())
+		}
+		e := m.Entries()
+		if len(e.W) != len(m.WeightParams()) || len(e.A) == 0 || len(e.A) != len(e.H) {
+			t.Errorf("%s: entries %d A %d H %d W for %d weight matrices", f.name, len(e.A), len(e.H), len(e.W), len(m.WeightParams()))
+		}
+	}
+	if _, err := SpecOf(bench.Arch{ID: "x"}, ""); err == nil || !strings.Contains(err.Error(), "x") {
+		t.Errorf("an architecture without a configuration: %v", err)
+	}
+	if _, err := SpecFromConfig("rnn", nil); err == nil {
+		t.Error("unknown family accepted")
+	}
+}
+
+// Every channel a family accepts comes back, and exactly those; a channel
+// another family captures but this one cannot is an error naming both.
+func TestFamilyChannelsNeverSilent(t *testing.T) {
+	be := goBackend(t)
+	cases := familyCases()
+	var allExtra []string
+	for _, f := range families {
+		for _, c := range f.extra {
+			if !slices.Contains(allExtra, c) {
+				allExtra = append(allExtra, c)
+			}
+		}
+	}
+	for _, f := range families {
+		s, err := SpecOf(cases[f.name], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := windows(s, 2, 8, 256)
+		for _, req := range [][]string{nil, f.extra, {"J", "params"}} {
+			c, err := s.Capture(be, w, CaptureOptions{Seed: 3, Channels: req})
+			if err != nil {
+				t.Fatalf("%s %v: %v", f.name, req, err)
+			}
+			want := slices.Clone(req)
+			if want == nil {
+				want = slices.Clone(standardChannels)
+			}
+			slices.Sort(want)
+			if got := keys(c.Inputs); !slices.Equal(got, want) {
+				t.Errorf("%s: asked for %v, got %v", f.name, want, got)
+			}
+			for name, v := range c.Inputs {
+				if v.Type.IsList() && len(v.Tensors) == 0 {
+					t.Errorf("%s: channel %s is empty", f.name, name)
+				}
+			}
+		}
+		for _, c := range allExtra {
+			if slices.Contains(f.extra, c) {
+				continue
+			}
+			_, err := s.Capture(be, w, CaptureOptions{Channels: []string{"A", c}})
+			if err == nil || !strings.Contains(err.Error(), c) || !strings.Contains(err.Error(), f.name) {
+				t.Errorf("%s asked for %s: %v", f.name, c, err)
+			}
+		}
+		for _, bad := range []string{"Q", "Wmix", "layers"} {
+			if _, err := s.Capture(be, w, CaptureOptions{Channels: []string{bad}}); err == nil || !strings.Contains(err.Error(), bad) {
+				t.Errorf("%s asked for %s: %v", f.name, bad, err)
+			}
+		}
+	}
+}
+
+// The default capture set is every stdlib channel that is not an
+// architecture scalar, so a channel added to stdlib is not skipped silently.
+func TestStandardChannelsCoverStdlib(t *testing.T) {
+	for _, c := range stdlib.Channels {
+		if !slices.Contains(standardChannels, c.Name) && !slices.Contains(bench.ScalarNames, c.Name) {
+			t.Errorf("stdlib channel %s is neither captured nor an architecture scalar", c.Name)
+		}
+	}
+}
+
+// Spec.Capture on token windows is CaptureGPT2 / CaptureFlexiBERT on the
+// batch the family makes of them.
+func TestSpecCaptureMatchesFamilyCapture(t *testing.T) {
+	be := goBackend(t)
+	cases := familyCases()
+	opts := CaptureOptions{Seed: 5, Channels: []string{"A", "G", "W"}}
+	gs, _ := SpecOf(cases[bench.FamilyGPT2], "")
+	w := windows(gs, 2, 6, 300)
+	c1, err := gs.Capture(be, w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	for _, r := range w {
+		b.Inputs, b.Labels = append(b.Inputs, r[:6]), append(b.Labels, r[1:])
+	}
+	c2, err := CaptureGPT2(be, *cases[bench.FamilyGPT2].GPT2, b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalCaptures(c1, c2) {
+		t.Error("gpt2: Spec.Capture differs from CaptureGPT2")
+	}
+	fs, _ := SpecOf(cases[bench.FamilyFlexiBERT], bench.ModeUpstreamProxy)
+	if fs.Fidelity != bench.ModeUpstreamProxy || gs.Fidelity != "" {
+		t.Errorf("fidelity %q / %q", fs.Fidelity, gs.Fidelity)
+	}
+	fw := [][]int{{50000, 1, 2, 30521, 30522, 7}, {3, 4, 5, 6, 50256, 8}}
+	c3, err := fs.Capture(be, fw, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c4, err := CaptureFlexiBERT(be, *cases[bench.FamilyFlexiBERT].Flexi, MLMBatch{Inputs: fs.Batch(fw).Inputs}, FlexiOptions{CaptureOptions: opts, Fidelity: bench.ModeUpstreamProxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalCaptures(c3, c4) {
+		t.Error("flexibert: Spec.Capture differs from CaptureFlexiBERT")
+	}
+	wv, err := gs.Weights(5)
+	if err != nil || !equalCaptures(&Capture{Inputs: interp.Inputs{"W": wv}}, &Capture{Inputs: interp.Inputs{"W": c1.Inputs["W"]}}) {
+		t.Errorf("Weights differs from the captured W (%v)", err)
+	}
+}
+
+// TestLlamaExtraChannelsFiniteDifferences checks LLaMA's GA, HG and GS
+// like the other families' (float64 graph).
+func TestLlamaExtraChannelsFiniteDifferences(t *testing.T) {
+	be := goBackend(t)
+	cfg := bench.LlamaConfig{NLayer: 2, DModel: 8, NHead: []int{2, 1}, HeadDim: 4, DFF: []int{12, 10}, NToken: 40, SeqLen: 8, TieWeight: true, InitStd: 0.3}
+	m, err := NewLlama(cfg, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := prepareDecoderBatch(randomBatch(6, 2, 5, 40), 40, 8, "seq_len")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(want chanSet, in minibatch) *runResult {
+		t.Helper()
+		r, _, err := execute(be, m, in, want, dtypes.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newRunResult(r)
+	}
+	res := run(chanSet{G: true, GA: true, HG: true}, pb)
+	for l, ga := range res.GA {
+		scale := maxAbs(ga)
+		m.actDelta = make([][]float32, len(res.GA))
+		m.actDelta[l] = make([]float32, len(ga.Data))
+		for _, idx := range []int{0, len(ga.Data) / 3, len(ga.Data) - 1} {
+			const h = 1e-3
+			m.actDelta[l][idx] = h
+			fp := run(chanSet{}, pb).loss
+			m.actDelta[l][idx] = -h
+			fm := run(chanSet{}, pb).loss
+			m.actDelta[l][idx] = 0
+			if fd := (fp - fm) / (2 * h); !fdClose(fd, float64(ga.Data[idx]), scale, 2e-4) {
+				t.Errorf("GA[%d][%d]: finite difference %.8g, GA %.8g", l, idx, fd, ga.Data[idx])
+			}
+		}
+		m.actDelta = nil
+	}
+	ws := m.WeightParams()
+	checkHG(t, "llama", ws, res.G, res.HG, func() []*tensor.Tensor { return run(chanSet{G: true}, pb).G })
+
+	sb := pb.synflow()
+	sres := run(chanSet{synflow: true}, sb)
+	scale := maxAbs(sres.G...)
+	if scale == 0 {
+		t.Fatal("GS is all zero")
+	}
+	for _, p := range m.Params {
+		for j, v := range p.Data {
+			p.Data[j] = float32(math.Abs(float64(v)))
+		}
+	}
+	for wi, p := range ws {
+		for _, idx := range []int{0, p.Size() / 3, p.Size() - 1} {
+			const h = 1e-3
+			orig := p.Data[idx]
+			if orig <= h {
+				continue
+			}
+			p.Data[idx] = orig + h
+			rp := run(chanSet{synflow: true}, sb).loss
+			p.Data[idx] = orig - h
+			rm := run(chanSet{synflow: true}, sb).loss
+			p.Data[idx] = orig
+			step := float64(orig+h) - float64(orig-h)
+			if fd := (rp - rm) / step; !fdClose(fd, float64(sres.G[wi].Data[idx]), scale, 2e-4) {
+				t.Errorf("GS %s[%d]: finite difference %.8g, GS %.8g", p.Name, idx, fd, sres.G[wi].Data[idx])
+			}
+		}
+	}
+}
