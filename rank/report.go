@@ -50,15 +50,7 @@ func (r *Report) LeaveOut(ids []string) {
 }
 
 // StrataDescription says what a stratum is for a benchmark family.
-func StrataDescription(family string) string {
-	switch family {
-	case bench.FamilyFlexiBERT:
-		return "hidden size x layers"
-	case bench.FamilyGPT2, bench.FamilyLlama:
-		return "d_model"
-	}
-	return "?"
-}
+func StrataDescription(family string) string { return bench.StrataBy(family) }
 
 // NewReport ranks scores[i] of architecture ids[i] of b against b's ground
 // truth (sign convention of Correlate) and computes the mean within-stratum ρ
