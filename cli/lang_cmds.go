@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"lpz/interp"
@@ -308,86 +307,10 @@ func runFmt(env *Env, args []string) error {
 	return nil
 }
 
-// Format renders a script canonically: statements re-printed with short op
-// names and minimal parentheses; comment lines and blank lines kept in
-// place, trailing comments kept on one-line statements.
+// Format prints a script in canonical form (see lang.Format), operator
+// aliases replaced by their names in the op table.
 func Format(file, src string) (string, error) {
-	prog, err := lang.Parse(file, src)
-	if err != nil {
-		return "", err
-	}
-	lines := strings.Split(src, "\n")
-	stmtAt := map[int]*lang.Stmt{}
-	covered := map[int]bool{}
-	lastLine := map[int]int{} // statement start line -> its last line
-	for i, s := range prog.Stmts {
-		stmtAt[s.Pos.Line] = s
-		lastLine[s.Pos.Line] = s.Pos.Line
-		end := len(lines)
-		if i+1 < len(prog.Stmts) {
-			end = prog.Stmts[i+1].Pos.Line - 1
-		}
-		for l := s.Pos.Line; l <= end; l++ {
-			t := strings.TrimSpace(lines[l-1])
-			if l == s.Pos.Line || (t != "" && !strings.HasPrefix(t, "#")) {
-				covered[l] = true
-				lastLine[s.Pos.Line] = l
-			} else {
-				break
-			}
-		}
-	}
-	var b strings.Builder
-	keys := make([]int, 0, len(lines))
-	for l := 1; l <= len(lines); l++ {
-		keys = append(keys, l)
-	}
-	sort.Ints(keys)
-	for _, l := range keys {
-		if s, ok := stmtAt[l]; ok {
-			b.WriteString(lang.FormatStmt(canonical(s)))
-			if c := trailingComment(lines[l-1]); c != "" && lastLine[l] == l {
-				b.WriteString("  " + c)
-			}
-			b.WriteByte('\n')
-			continue
-		}
-		if covered[l] {
-			continue
-		}
-		b.WriteString(strings.TrimRight(lines[l-1], " \t\r") + "\n")
-	}
-	return strings.TrimRight(b.String(), "\n") + "\n", nil
-}
-
-func trailingComment(line string) string {
-	if i := strings.IndexByte(line, '#'); i > 0 {
-		return strings.TrimSpace(line[i:])
-	}
-	return ""
-}
-
-// canonical rewrites op aliases to canonical names without type checking,
-// so fmt works on scripts whose inputs are not at hand.
-func canonical(s *lang.Stmt) *lang.Stmt {
-	c := *s
-	fix := func(e lang.Expr) lang.Expr {
-		if e == nil {
-			return nil
-		}
-		e = lang.Clone(e)
-		lang.Walk(e, func(n lang.Expr) bool {
-			if call, ok := n.(*lang.Call); ok {
-				if op, ok := stdlib.Default.Lookup(call.Op); ok {
-					call.Op = op.Name
-				}
-			}
-			return true
-		})
-		return e
-	}
-	c.Expr, c.Rhs = fix(s.Expr), fix(s.Rhs)
-	return &c
+	return lang.Format(file, src, stdlib.Default.CanonOps)
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
