@@ -90,102 +90,81 @@ func (p *Problem) Release() {
 }
 
 // Key is the hash of a canonical tree: FNV-1a 64 of its canonical text.
-func Key(e lang.Expr) uint64 {
+func Key(e lang.Expr) uint64 { return keyOf(lang.Print(e)) }
+
+func keyOf(text string) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(lang.Print(e)))
+	h.Write([]byte(text))
 	return h.Sum64()
 }
 
 // evaluator scores candidates over a list of architectures, memoising the
 // per-architecture values of subtrees by canonical hash (children share
-// most of their parents' subtrees).
+// most of their parents' subtrees). It applies the op table's operators
+// through the interpreter's kernels (interp.Host.Apply) node by node, or
+// fuses a reduction of elementwise work (fused).
 type evaluator struct {
 	table   *stdlib.Table
 	archs   []Arch
 	workers int
 	memo    *memo // nil: no memoisation
-	progs   sync.Map
 
 	nodeEvals atomic.Int64 // op applications actually computed
 	bytesRead atomic.Int64 // bytes of op inputs read by computed nodes
 }
 
+type enodeKind int
+
+const (
+	enInput enodeKind = iota
+	enNum
+	enLit
+	enCall
+)
+
 type enode struct {
+	kind enodeKind
 	key  uint64
 	expr lang.Expr
-	op   string
-	args []*enode
-	ref  string
-	num  float64
-	lit  bool
+	text string // canonical source: the memo key's, and errors'
 	typ  lang.Type
+	ref  string       // enInput
+	num  float64      // enNum
+	lit  interp.Value // enLit
+	op   *stdlib.Op   // enCall; nil for an operator the table lacks
+	args []*enode
 }
 
 func (ev *evaluator) build(c *lang.Checked, e lang.Expr) *enode {
-	n := &enode{key: Key(e), expr: e, typ: c.Types[e]}
+	text := lang.Print(e)
+	n := &enode{key: keyOf(text), expr: e, text: text, typ: c.Types[e]}
 	switch x := e.(type) {
 	case *lang.Call:
-		n.op = x.Op
+		n.kind = enCall
+		n.op, _ = ev.table.Lookup(x.Op)
 		for _, a := range x.Args {
 			n.args = append(n.args, ev.build(c, a))
 		}
 	case *lang.Ref:
-		n.ref = x.Name
+		n.kind, n.ref = enInput, x.Name
 	case *lang.Num:
-		n.num = x.Value
+		n.kind, n.num = enNum, x.Value
 	case *lang.Lit:
-		n.lit = true
+		n.kind, n.lit = enLit, interp.LiteralValue(x)
 	}
 	return n
 }
 
-// program returns the compiled one-op program op(a[, b]) for the argument
-// types of n, cached.
-func (ev *evaluator) program(n *enode) (*interp.Program, error) {
-	var src string
-	in := map[string]lang.Type{}
-	var key string
-	switch {
-	case n.lit:
-		src = lang.Print(n.expr)
-		key = src
-	default:
-		names := []string{"a", "b", "c", "d"}
-		src = n.op + "("
-		key = n.op
-		for i, a := range n.args {
-			if i > 0 {
-				src += ", "
-			}
-			src += names[i]
-			in[names[i]] = a.typ
-			key += "|" + a.typ.String()
-		}
-		src += ")"
-	}
-	if p, ok := ev.progs.Load(key); ok {
-		return p.(*interp.Program), nil
-	}
-	p, err := interp.CompileSource(src, in, ev.table)
-	if err != nil {
-		return nil, err
-	}
-	ev.progs.Store(key, p)
-	return p, nil
-}
-
-var argNames = []string{"a", "b", "c", "d"}
-
 // value computes node n on architecture i.
 func (ev *evaluator) value(ctx context.Context, n *enode, i int) (interp.Value, error) {
-	switch {
-	case n.ref != "":
+	switch n.kind {
+	case enInput:
 		v, ok := ev.archs[i].Inputs[n.ref]
 		if !ok {
 			return interp.Value{}, &interp.RuntimeError{Pos: n.expr.Position(), Expr: n.ref, Msg: fmt.Sprintf("input %s is not loaded for %s", n.ref, ev.archs[i].ID)}
 		}
 		return v, nil
-	case n.op == "" && !n.lit:
+	case enNum:
 		return interp.ScalarValue(n.num), nil
 	}
 	if ev.memo != nil {
@@ -199,23 +178,8 @@ func (ev *evaluator) value(ctx context.Context, n *enode, i int) (interp.Value, 
 		}
 		return v, err
 	}
-	p, err := ev.program(n)
+	v, read, err := ev.apply(ctx, n, i)
 	if err != nil {
-		return interp.Value{}, err
-	}
-	in := interp.Inputs{}
-	var read int64
-	for j, a := range n.args {
-		v, err := ev.value(ctx, a, i)
-		if err != nil {
-			return interp.Value{}, err
-		}
-		in[argNames[j]] = v
-		read += v.Bytes()
-	}
-	v, err := interp.Host{Workers: 1}.Eval(ctx, p, in)
-	var nf *interp.NonFiniteError
-	if err != nil && !errors.As(err, &nf) {
 		return interp.Value{}, err
 	}
 	ev.nodeEvals.Add(1)
@@ -224,6 +188,48 @@ func (ev *evaluator) value(ctx context.Context, n *enode, i int) (interp.Value, 
 		ev.memo.put(n.key, i, v)
 	}
 	return v, nil
+}
+
+// apply computes a literal or an op node from its arguments' values with
+// the interpreter's kernels, and reports the bytes of arguments it read.
+func (ev *evaluator) apply(ctx context.Context, n *enode, i int) (interp.Value, int64, error) {
+	if n.kind == enLit {
+		return n.lit, 0, nil
+	}
+	fail := func(format string, args ...any) (interp.Value, int64, error) {
+		return interp.Value{}, 0, &interp.RuntimeError{Pos: n.expr.Position(), Expr: n.text, Msg: fmt.Sprintf(format, args...)}
+	}
+	args := make([]interp.Value, len(n.args))
+	var read int64
+	for j, a := range n.args {
+		v, err := ev.value(ctx, a, i)
+		if err != nil {
+			return interp.Value{}, 0, err
+		}
+		args[j] = v
+		read += v.Bytes()
+	}
+	for j, a := range n.args {
+		if args[j].Type.Kind != a.typ.Kind { // as the interpreter at its inputs
+			return fail("%s is a %s here but was checked as %s", a.text, args[j].Type, a.typ)
+		}
+	}
+	switch {
+	case n.op == nil:
+		return fail("unknown operator")
+	case n.op.Class.ConstArg():
+		// The search does not evaluate an op that takes a constant
+		// argument (pow, amax): the generator does not draw them (they are
+		// NoSearch), and a seed holding one fails as a runtime error, as
+		// it did when this evaluator compiled op(a, b) and handed the
+		// constant over as the input b, which the interpreter refuses.
+		// Evaluating them would change which seeds enter a seeded search,
+		// and so its results: a decision for the search's vocabulary
+		// (stdlib's NoSearch), made there, not here.
+		return fail("the search does not evaluate %s, whose second argument is a constant", n.op.Name)
+	}
+	v, err := interp.Host{Workers: 1}.Apply(ctx, n.op, args, n.expr.Position(), n.text)
+	return v, read, err
 }
 
 // archError is the failure of a candidate on one architecture.
@@ -362,12 +368,9 @@ func tensorKind(t lang.Type) bool { return t.Kind == lang.Tensor || t.Kind == la
 
 // fusable reports whether n is computed entry by entry inside a fused
 // reduction: an elementwise, normalisation or binary op of tensor type.
-func (ev *evaluator) fusable(n *enode) (*stdlib.Op, bool) {
-	if n.op == "" || !tensorKind(n.typ) {
-		return nil, false
-	}
-	op, ok := ev.table.Lookup(n.op)
-	if !ok {
+func fusable(n *enode) (*stdlib.Op, bool) {
+	op := n.op
+	if op == nil || !tensorKind(n.typ) {
 		return nil, false
 	}
 	switch op.Class {
@@ -383,14 +386,15 @@ func (ev *evaluator) fusable(n *enode) (*stdlib.Op, bool) {
 // normalisation and binary ops over tensors entry by entry, in reused
 // scratch buffers, instead of materialising every intermediate list of
 // tensors (fresh capture-sized allocations cost more than the arithmetic).
-// It applies the op table's kernels exactly as the interpreter does, so the
-// values are identical. ok is false when n is not such a node.
+// It applies the op table's kernels and the interpreter's loop of the
+// binary ops (interp.BinaryInto) as the interpreter does, so the values
+// are identical. ok is false when n is not such a node.
 func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, bool, error) {
-	red, ok := ev.table.Lookup(n.op)
-	if !ok || len(n.args) != 1 || (red.Class != stdlib.Reduction && red.Class != stdlib.Aggregation) {
+	red := n.op
+	if red == nil || len(n.args) != 1 || (red.Class != stdlib.Reduction && red.Class != stdlib.Aggregation) {
 		return interp.Value{}, false, nil
 	}
-	if _, ok := ev.fusable(n.args[0]); !ok {
+	if _, ok := fusable(n.args[0]); !ok {
 		return interp.Value{}, false, nil
 	}
 	f := &fusion{ev: ev, ctx: ctx, arch: i, leaves: map[*enode]interp.Value{}}
@@ -411,14 +415,14 @@ func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, 
 				return interp.Value{}, true, err
 			}
 		}
-		data, _, err := f.entry(n.args[0], k, 0)
+		t, err := f.entry(n.args[0], k, 0)
 		if err != nil {
 			if errors.Is(err, errNoFuse) {
 				return interp.Value{}, false, nil
 			}
 			return interp.Value{}, true, err
 		}
-		parts[k] = red.Reduce32(data)
+		parts[k] = red.Reduce32(t.Data)
 	}
 	ev.nodeEvals.Add(1)
 	ev.bytesRead.Add(f.read)
@@ -435,7 +439,7 @@ func (ev *evaluator) fused(ctx context.Context, n *enode, i int) (interp.Value, 
 // memoised (its value then feeds the fused tree as a leaf): an expensive op
 // (cost ≥ 2: exp, softmax, logsoftmax) whose values other candidates are
 // likely to share — the population keeps recombining the same branches.
-func (ev *evaluator) memoLeaf(op *stdlib.Op, n *enode) bool {
+func (ev *evaluator) memoLeaf(op *stdlib.Op) bool {
 	return ev.memo != nil && ev.memo.tensors && op.Cost >= 2 && op.Class != stdlib.Binary
 }
 
@@ -451,7 +455,7 @@ type fusion struct {
 // collect evaluates the leaves of a fused tree (memoised values) and
 // returns the number of list entries (0 for a plain tensor).
 func (f *fusion) collect(n *enode) (int, error) {
-	if op, ok := f.ev.fusable(n); ok && !f.ev.memoLeaf(op, n) {
+	if op, ok := fusable(n); ok && !f.ev.memoLeaf(op) {
 		entries := 0
 		for _, a := range n.args {
 			e, err := f.collect(a)
@@ -482,8 +486,8 @@ func (f *fusion) collect(n *enode) (int, error) {
 }
 
 // entry computes entry k of a tensor-typed node into buffer depth (or
-// returns a read-only view of an input), with its shape.
-func (f *fusion) entry(n *enode, k, depth int) ([]float32, []int, error) {
+// returns a read-only view of an input).
+func (f *fusion) entry(n *enode, k, depth int) (tensor.Tensor, error) {
 	if v, ok := f.leaves[n]; ok {
 		var t *tensor.Tensor
 		switch v.Type.Kind {
@@ -492,68 +496,67 @@ func (f *fusion) entry(n *enode, k, depth int) ([]float32, []int, error) {
 		case lang.ListTensor:
 			t = v.Tensors[k]
 		default:
-			return nil, nil, errNoFuse
+			return tensor.Tensor{}, errNoFuse
 		}
 		f.read += int64(4 * len(t.Data))
-		return t.Data, t.Shape, nil
+		return *t, nil
 	}
-	op, _ := f.ev.fusable(n)
+	op, _ := fusable(n)
 	if op.Class != stdlib.Binary {
-		src, shape, err := f.entry(n.args[0], k, depth)
+		src, err := f.entry(n.args[0], k, depth)
 		if err != nil {
-			return nil, nil, err
+			return tensor.Tensor{}, err
 		}
-		buf := f.bufs.get(depth, len(src))
+		buf := f.bufs.get(depth, len(src.Data))
 		if op.Class == stdlib.Elementwise {
-			op.F32(buf, src)
+			op.F32(buf, src.Data)
 		} else {
-			op.Norm32(buf, src)
+			op.Norm32(buf, src.Data)
 		}
-		return buf, shape, nil
+		return tensor.Tensor{Shape: src.Shape, Data: buf}, nil
 	}
-	fn := op.F2
+	// The left operand goes to buffer depth, the right one to depth+1,
+	// and the result over the left one: BinaryInto reads each element
+	// before it writes it.
 	a, b := n.args[0], n.args[1]
-	switch {
-	case !tensorKind(a.typ):
-		x := f.scalarEntry(a, k)
-		src, shape, err := f.entry(b, k, depth)
-		if err != nil {
-			return nil, nil, err
-		}
-		buf := f.bufs.get(depth, len(src))
-		for j, y := range src {
-			buf[j] = float32(fn(x, float64(y)))
-		}
-		return buf, shape, nil
-	case !tensorKind(b.typ):
-		y := f.scalarEntry(b, k)
-		src, shape, err := f.entry(a, k, depth)
-		if err != nil {
-			return nil, nil, err
-		}
-		buf := f.bufs.get(depth, len(src))
-		for j, x := range src {
-			buf[j] = float32(fn(float64(x), y))
-		}
-		return buf, shape, nil
+	var x, y interp.Operand
+	var xt, yt tensor.Tensor
+	var err error
+	if tensorKind(a.typ) {
+		xt, err = f.entry(a, k, depth)
+		x.Tensor = &xt
+	} else {
+		x.Scalar = f.scalarEntry(a, k)
 	}
-	as, ashape, err := f.entry(a, k, depth)
 	if err != nil {
-		return nil, nil, err
+		return tensor.Tensor{}, err
 	}
-	bs, bshape, err := f.entry(b, k, depth+1)
+	if tensorKind(b.typ) {
+		d := depth
+		if x.Tensor != nil {
+			d = depth + 1
+		}
+		yt, err = f.entry(b, k, d)
+		y.Tensor = &yt
+	} else {
+		y.Scalar = f.scalarEntry(b, k)
+	}
 	if err != nil {
-		return nil, nil, err
+		return tensor.Tensor{}, err
 	}
-	if !sameShape(ashape, bshape) {
-		return nil, nil, errNoFuse
+	if !interp.OneToOne(x, y) {
+		return tensor.Tensor{}, errNoFuse
 	}
-	buf := f.bufs.get(depth, len(as))
-	bs = bs[:len(as)]
-	for j, x := range as {
-		buf[j] = float32(fn(float64(x), float64(bs[j])))
+	like := x.Tensor
+	if like == nil {
+		like = y.Tensor
 	}
-	return buf, ashape, nil
+	if like == nil {
+		return tensor.Tensor{}, errNoFuse // two numbers: not a tensor node
+	}
+	buf := f.bufs.get(depth, len(like.Data))
+	interp.BinaryInto(buf, op.F2, x, y)
+	return tensor.Tensor{Shape: like.Shape, Data: buf}, nil
 }
 
 func (f *fusion) scalarEntry(n *enode, k int) float64 {
@@ -562,18 +565,6 @@ func (f *fusion) scalarEntry(n *enode, k int) float64 {
 		return v.Scalars[k]
 	}
 	return v.Scalar
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // bufset holds one scratch buffer per depth of a fused tree.

@@ -107,62 +107,69 @@ func entryName(a, b Value, i int) string {
 	return ""
 }
 
-// operand is one side of an entry-wise binary op: a number or a tensor.
-type operand struct {
-	scalar float64
-	t      *tensor.Tensor
+// Operand is one side of a binary operator on one list entry: a number,
+// or a tensor when Tensor is set.
+type Operand struct {
+	Scalar float64
+	Tensor *tensor.Tensor
 }
 
-func entryOf(v Value, i int) operand {
+func entryOf(v Value, i int) Operand {
 	switch v.Type.Kind {
 	case lang.Scalar:
-		return operand{scalar: v.Scalar}
+		return Operand{Scalar: v.Scalar}
 	case lang.Tensor:
-		return operand{t: v.Tensor}
+		return Operand{Tensor: v.Tensor}
 	case lang.ListScalar:
-		return operand{scalar: v.Scalars[i]}
+		return Operand{Scalar: v.Scalars[i]}
 	}
-	return operand{t: v.Tensors[i]}
+	return Operand{Tensor: v.Tensors[i]}
 }
 
-func broadcastOp(f func(a, b float64) float64, a, b operand, maxElems int) (*tensor.Tensor, error) {
+// OneToOne reports whether a binary operator pairs the elements of a and
+// b one to one (BinaryInto): a number with a tensor, or two tensors of
+// one shape; other shapes broadcast by stretching dimensions. The result
+// has the shape of the tensor side.
+func OneToOne(a, b Operand) bool {
+	return a.Tensor == nil || b.Tensor == nil || slices.Equal(a.Tensor.Shape, b.Tensor.Shape)
+}
+
+// BinaryInto writes f(a, b) element by element into dst, for operands
+// that pair one to one (OneToOne); dst has the length of the tensor side
+// and may be that side's data. It is the one loop of the binary
+// operators: the interpreter's, and gp's fused evaluation, which reuses
+// its buffers.
+func BinaryInto(dst []float32, f func(a, b float64) float64, a, b Operand) {
 	switch {
-	case a.t == nil:
-		out := &tensor.Tensor{Shape: b.t.Shape, Data: make([]float32, len(b.t.Data))}
-		x := a.scalar
-		for i, y := range b.t.Data {
-			out.Data[i] = float32(f(x, float64(y)))
+	case a.Tensor == nil:
+		x := a.Scalar
+		for i, y := range b.Tensor.Data {
+			dst[i] = float32(f(x, float64(y)))
 		}
-		return out, nil
-	case b.t == nil:
-		out := &tensor.Tensor{Shape: a.t.Shape, Data: make([]float32, len(a.t.Data))}
-		y := b.scalar
-		for i, x := range a.t.Data {
-			out.Data[i] = float32(f(float64(x), y))
+	case b.Tensor == nil:
+		y := b.Scalar
+		for i, x := range a.Tensor.Data {
+			dst[i] = float32(f(float64(x), y))
 		}
-		return out, nil
+	default:
+		bd := b.Tensor.Data[:len(a.Tensor.Data)]
+		for i, x := range a.Tensor.Data {
+			dst[i] = float32(f(float64(x), float64(bd[i])))
+		}
 	}
-	if sameShape(a.t.Shape, b.t.Shape) {
-		out := &tensor.Tensor{Shape: a.t.Shape, Data: make([]float32, len(a.t.Data))}
-		bd := b.t.Data[:len(a.t.Data)]
-		for i, x := range a.t.Data {
-			out.Data[i] = float32(f(float64(x), float64(bd[i])))
-		}
-		return out, nil
-	}
-	return broadcastGeneral(f, a.t, b.t, maxElems)
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
+func broadcastOp(f func(a, b float64) float64, a, b Operand, maxElems int) (*tensor.Tensor, error) {
+	if !OneToOne(a, b) {
+		return broadcastGeneral(f, a.Tensor, b.Tensor, maxElems)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+	like := a.Tensor
+	if like == nil {
+		like = b.Tensor
 	}
-	return true
+	out := &tensor.Tensor{Shape: like.Shape, Data: make([]float32, len(like.Data))}
+	BinaryInto(out.Data, f, a, b)
+	return out, nil
 }
 
 // broadcastGeneral implements numpy broadcasting: shapes align on the right

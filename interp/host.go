@@ -37,18 +37,8 @@ func (Host) Name() string { return "host" }
 // Eval implements Engine. A scalar result that is NaN or ±Inf is returned
 // together with a *NonFiniteError.
 func (h Host) Eval(ctx context.Context, p *Program, in Inputs) (v Value, err error) {
-	ev := &evaluator{ctx: ctx, in: in, workers: h.Workers, maxElems: h.MaxElems, at: p.root}
-	if ev.workers <= 0 {
-		ev.workers = runtime.GOMAXPROCS(0)
-	}
-	if ev.maxElems <= 0 {
-		ev.maxElems = DefaultMaxElems
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			v, err = Value{}, &InternalError{Pos: ev.at.pos, Expr: ev.at.text, Panic: fmt.Sprint(r)}
-		}
-	}()
+	ev := h.evaluator(ctx, in, p.root)
+	defer ev.caught(&v, &err)
 	v, err = ev.eval(p.root)
 	if err != nil {
 		return Value{}, err
@@ -57,6 +47,49 @@ func (h Host) Eval(ctx context.Context, p *Program, in Inputs) (v Value, err err
 		return v, &NonFiniteError{Value: v.Scalar, Expr: p.root.text}
 	}
 	return v, nil
+}
+
+// Apply applies one operator of the table to values already evaluated,
+// exactly as a compiled program applies it at a node whose arguments
+// have these values: the same kernels, broadcasting, list pairing,
+// parallelism, limits and errors, which name the node at pos and expr
+// (its source). An evaluator that keeps its own tree (gp's, which
+// memoises values by subtree) calls it node by node. An op whose class
+// takes a constant argument (Class.ConstArg) gets it as args[1]: a
+// program checks at the node that it reads no input, the caller checks
+// that in its own tree. A non-finite result is no error here: it is an
+// intermediate value (Eval reports one at the root).
+func (h Host) Apply(ctx context.Context, op *stdlib.Op, args []Value, pos lang.Pos, expr string) (v Value, err error) {
+	n := &node{kind: nodeCall, op: op, pos: pos, text: expr}
+	if len(args) != op.Arity {
+		return Value{}, &RuntimeError{Pos: pos, Expr: expr, Msg: fmt.Sprintf("%s takes %d arguments, got %d", op.Name, op.Arity, len(args))}
+	}
+	if err := ctx.Err(); err != nil {
+		return Value{}, err
+	}
+	ev := h.evaluator(ctx, nil, n)
+	defer ev.caught(&v, &err)
+	return ev.apply(n, args)
+}
+
+func (h Host) evaluator(ctx context.Context, in Inputs, at *node) *evaluator {
+	ev := &evaluator{ctx: ctx, in: in, workers: h.Workers, maxElems: h.MaxElems, at: at}
+	if ev.workers <= 0 {
+		ev.workers = runtime.GOMAXPROCS(0)
+	}
+	if ev.maxElems <= 0 {
+		ev.maxElems = DefaultMaxElems
+	}
+	return ev
+}
+
+// caught turns a kernel's panic into an InternalError at the op being
+// applied (deferred by Eval and Apply: a bug in a kernel must not end a
+// REPL session or a search).
+func (ev *evaluator) caught(v *Value, err *error) {
+	if r := recover(); r != nil {
+		*v, *err = Value{}, &InternalError{Pos: ev.at.pos, Expr: ev.at.text, Panic: fmt.Sprint(r)}
+	}
 }
 
 type evaluator struct {
@@ -98,6 +131,11 @@ func (ev *evaluator) eval(n *node) (Value, error) {
 		}
 		args[i] = v
 	}
+	return ev.apply(n, args)
+}
+
+// apply applies the op of node n to its evaluated arguments.
+func (ev *evaluator) apply(n *node, args []Value) (Value, error) {
 	ev.at = n
 	switch n.op.Class {
 	case stdlib.Elementwise:

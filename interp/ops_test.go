@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -657,7 +658,7 @@ func testLinalgOp(t *testing.T, r *rand.Rand, op *stdlib.Op) {
 					shape = append(shape, n)
 				}
 			}
-			if !sameShape(v.Tensor.Shape, shape) {
+			if !slices.Equal(v.Tensor.Shape, shape) {
 				t.Fatalf("%s(x, %d): shape %v, want %v", op.Name, k, v.Tensor.Shape, shape)
 			}
 			idx := 0

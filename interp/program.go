@@ -105,11 +105,7 @@ func (b *builder) add(e lang.Expr, start, end int) {
 	case *lang.Num:
 		n.kind, n.num = nodeNum, x.Value
 	case *lang.Lit:
-		t := tensor.New(x.Shape...)
-		for i, v := range x.Data {
-			t.Data[i] = float32(v)
-		}
-		n.kind, n.lit = nodeLit, t
+		n.kind, n.lit = nodeLit, LiteralValue(x).Tensor
 	case *lang.Ref:
 		n.kind, n.name = nodeInput, x.Name
 		if !b.seen[x.Name] {
@@ -129,6 +125,16 @@ func (b *builder) add(e lang.Expr, start, end int) {
 	b.stack = append(b.stack, n)
 	b.all = append(b.all, n)
 	b.spans = append(b.spans, [2]int{start, end})
+}
+
+// LiteralValue is the value of a tensor literal: its numbers as float32,
+// as every tensor is.
+func LiteralValue(x *lang.Lit) Value {
+	t := tensor.New(x.Shape...)
+	for i, v := range x.Data {
+		t.Data[i] = float32(v)
+	}
+	return TensorValue(t)
 }
 
 // CompileSource parses, checks and compiles one expression against the
