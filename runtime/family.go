@@ -144,10 +144,10 @@ func (s Spec) New(seed uint64) (Model, error) {
 	return s.fam.instantiate(s.Config, s.Fidelity, seed)
 }
 
-// WindowLen is the number of token ids a minibatch row needs for seq
-// positions (decoders read one more: the labels).
-func (s Spec) WindowLen(seq int) int {
-	if s.fam != nil && s.fam.decoder {
+// WindowLen is the number of token ids a minibatch row of a family needs
+// for seq positions (decoders read one more: the labels).
+func WindowLen(familyName string, seq int) int {
+	if f := familyNamed(familyName); f != nil && f.decoder {
 		return seq + 1
 	}
 	return seq

@@ -37,7 +37,7 @@ func familyCases() map[string]bench.Arch {
 
 // windows are B token windows of WindowLen(T) ids below V.
 func windows(s Spec, B, T, V int) [][]int {
-	b := randomBatch(11, B, s.WindowLen(T), V)
+	b := randomBatch(11, B, WindowLen(s.Family, T), V)
 	return b.Inputs
 }
 

@@ -243,11 +243,7 @@ func (c *Capturer) loadMinibatch() error {
 		}
 		ids = tok.Encode(string(raw))
 	}
-	length := c.s.Seq
-	if b.Family == bench.FamilyGPT2 || b.Family == bench.FamilyLlama {
-		length++ // decoders: labels are the next tokens
-	}
-	windows, err := tokenizer.Windows(ids, c.s.Batch, length, c.s.Seed)
+	windows, err := tokenizer.Windows(ids, c.s.Batch, runtime.WindowLen(b.Family, c.s.Seq), c.s.Seed)
 	if err != nil {
 		return fmt.Errorf("%s: %w", textPath, err)
 	}
@@ -316,13 +312,8 @@ func (c *Capturer) key(a bench.Arch) captureKey {
 	if k.Backend == "" {
 		k.Backend = "go"
 	}
-	switch {
-	case a.GPT2 != nil:
-		k.Model, k.Config = runtime.GPT2ModelVersion, a.GPT2
-	case a.Flexi != nil:
-		k.Model, k.Config, k.Fidelity = runtime.FlexiBERTModelVersion, a.Flexi, string(c.sess.Fidelity)
-	case a.Llama != nil:
-		k.Model, k.Config = runtime.LlamaModelVersion, a.Llama
+	if s, err := runtime.SpecOf(a, c.sess.Fidelity); err == nil {
+		k.Model, k.Config, k.Fidelity = s.Version, s.Config, string(s.Fidelity)
 	}
 	return k
 }
@@ -427,7 +418,7 @@ func (c *Capturer) captureSet(ctx context.Context, a bench.Arch, set string, run
 
 func (c *Capturer) store(key captureKey, a bench.Arch, in interp.Inputs) {
 	stored := in
-	if a.GPT2 != nil {
+	if s, err := runtime.SpecOf(a, c.sess.Fidelity); err == nil && s.CacheOmitsW {
 		// W is a pure function of (config, seed): rebuilt on load
 		// instead of stored, which halves every entry.
 		stored = interp.Inputs{}
@@ -453,12 +444,16 @@ func listsToRead(channels []string) []string {
 	return append([]string{}, channels...)
 }
 
-// complete restores what a cache entry leaves out (GPT-2 weights), when the
-// request needs it.
+// complete restores what a cache entry leaves out (W, see
+// runtime.Spec.CacheOmitsW), when the request needs it.
 func (c *Capturer) complete(a bench.Arch, in interp.Inputs, channels []string) (interp.Inputs, error) {
 	needW := len(channels) == 0 || slices.Contains(channels, "W")
-	if _, ok := in["W"]; !ok && needW && a.GPT2 != nil {
-		w, err := runtime.GPT2WeightList(*a.GPT2, c.s.Seed)
+	if _, ok := in["W"]; !ok && needW {
+		s, err := runtime.SpecOf(a, c.sess.Fidelity)
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.Weights(c.s.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -468,36 +463,12 @@ func (c *Capturer) complete(a bench.Arch, in interp.Inputs, channels []string) (
 }
 
 func (c *Capturer) run(a bench.Arch, channels []string) (*runtime.Capture, error) {
-	switch {
-	case a.GPT2 != nil:
-		return runtime.CaptureGPT2(c.backend, *a.GPT2, c.decoderBatch(), runtime.CaptureOptions{Seed: c.s.Seed, Channels: channels})
-	case a.Flexi != nil:
-		batch := runtime.MLMBatch{}
-		for _, w := range c.ids {
-			batch.Inputs = append(batch.Inputs, tokenizer.FoldIDs(w, flexiVocab))
-		}
-		return runtime.CaptureFlexiBERT(c.backend, *a.Flexi, batch, runtime.FlexiOptions{
-			CaptureOptions: runtime.CaptureOptions{Seed: c.s.Seed, Channels: channels},
-			Fidelity:       c.sess.Fidelity,
-		})
-	case a.Llama != nil:
-		return runtime.CaptureLlama(c.backend, *a.Llama, c.decoderBatch(), runtime.CaptureOptions{Seed: c.s.Seed, Channels: channels})
+	s, err := runtime.SpecOf(a, c.sess.Fidelity)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("architecture %s has no model configuration", a.ID)
+	return s.Capture(c.backend, c.ids, runtime.CaptureOptions{Seed: c.s.Seed, Channels: channels})
 }
-
-// decoderBatch is the minibatch of a decoder: labels are the next tokens.
-func (c *Capturer) decoderBatch() runtime.Batch {
-	batch := runtime.Batch{}
-	for _, w := range c.ids {
-		batch.Inputs = append(batch.Inputs, w[:len(w)-1])
-		batch.Labels = append(batch.Labels, w[1:])
-	}
-	return batch
-}
-
-// flexiVocab is the ELECTRA-small vocabulary size of every FlexiBERT model.
-const flexiVocab = 30522
 
 func inputsEntry(in interp.Inputs, id, benchName string) *cache.Entry {
 	e := &cache.Entry{Lists: map[string]cache.List{}, Scalars: map[string]float64{}, Meta: map[string]string{"arch": id, "bench": benchName}}
