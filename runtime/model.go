@@ -19,8 +19,9 @@ import (
 // for a channel set; everything else is written once over it — choosing
 // the channels, the gradients they need (forward.outputs), the graph
 // execution, the Synflow pass and packaging the results as interpreter
-// inputs (capture), and the training loop (train.go). A new family adds a
-// Model and one row of the family table (family.go).
+// inputs (capture). Training (train.go) builds from the same family code:
+// LLaMA's trainer runs its Model graph, GPT-2's shares its blocks. A new
+// family adds a Model and one row of the family table (family.go).
 type Model interface {
 	// Family is the family's name (bench.FamilyGPT2, bench.FamilyFlexiBERT,
 	// bench.FamilyLlama).
