@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -20,13 +18,12 @@ import (
 	"time"
 
 	"lpz/bench"
-	"lpz/corpus"
 	"lpz/gp"
-	"lpz/interp"
 	"lpz/lang"
 	"lpz/rank"
 	"lpz/repl"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
 func installSearchREPL(r *repl.REPL) {
@@ -117,26 +114,12 @@ func runSimplify(env *Env, args []string) error {
 // unit confusion) rather than an experiment, and it is refused before any
 // capture.
 const (
-	defaultSample = 50
-	maxPop        = 1_000_000
-	maxUnary      = 16 // trees stay far below lang's nesting limit
-	maxDepth      = 32
-	maxWorkers    = 4096
-	maxSeeds      = 1000
+	maxPop     = 1_000_000
+	maxUnary   = 16 // trees stay far below lang's nesting limit
+	maxDepth   = 32
+	maxWorkers = 4096
+	maxSeeds   = 1000
 )
-
-// sampleSize is --sample checked against the benchmark: given, it must
-// leave the benchmark's size; not given, it is 50 or two thirds of a
-// smaller benchmark, so that some architectures are always held out.
-func sampleSize(fs *flag.FlagSet, given, n int, name string) (int, error) {
-	if !flagSet(fs, "sample") {
-		return min(defaultSample, max(3, n*2/3)), nil
-	}
-	if given > n {
-		return 0, usagef("--sample %d: %s has %d architectures (want 3 to %d; those outside the sample are held out)", given, name, n, n)
-	}
-	return given, nil
-}
 
 // checkOutputs refuses output paths that could not be written before any
 // work is done.
@@ -172,6 +155,7 @@ type searchOpts struct {
 	resume                        string
 	quiet                         bool
 	cpuProfile                    string
+	capturing                     bool // the terminals are captured: progress bars for the passes over architectures
 	stderr                        io.Writer
 	fs                            *flag.FlagSet
 }
@@ -205,7 +189,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func runSearch(env *Env, args []string) error {
+// parseSearchFlags reads lpz search's flags into o and checks what can be
+// checked before the benchmark is opened.
+func parseSearchFlags(env *Env, args []string) (*searchOpts, error) {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	o := &searchOpts{stderr: env.Stderr, fs: fs}
 	d := gp.DefaultConfig()
@@ -213,7 +199,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
 	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")
-	intVar(fs, &o.sample, "sample", defaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (on a benchmark of fewer than 75 the default is two thirds of it)")
+	intVar(fs, &o.sample, "sample", study.DefaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (on a benchmark of fewer than 75 the default is two thirds of it)")
 	intVar(fs, &o.cfg.Pop, "pop", d.Pop, 2, maxPop, "population size")
 	intVar(fs, &o.cfg.Gens, "gens", d.Gens, 0, math.MaxInt, "generations, one offspring each (0: only the initial population)")
 	floatVar(fs, &o.cfg.Cx, "cx", d.Cx, "[0, 1]", "crossover probability")
@@ -238,7 +224,7 @@ func runSearch(env *Env, args []string) error {
 	fs.StringVar(&o.seedFrom, "seed-from", "", "seed the initial population: corpus (the embedded corpus/*.lpz) or FILE.lpz")
 	fs.BoolVar(&o.jsonOut, "json", false, "machine-readable results")
 	fs.StringVar(&o.plot, "plot", "", "write best/median ρ per generation to this image, e.g. run.png (and the winner vs truth to run-winner.png)")
-	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: "+ablationKinds()+"; KIND=V1,V2,… picks the values")
+	fs.StringVar(&o.ablation, "ablation", "", "run an ablation over --seeds seeds: "+study.AblationKinds()+"; KIND=V1,V2,… picks the values")
 	intVar(fs, &o.seeds, "seeds", 3, 1, maxSeeds, "with --ablation: number of seeds (seed, seed+1, …)")
 	intVar(fs, &o.top, "top", 5, 1, maxPop, "best formulas of the final population evaluated on all architectures")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
@@ -247,23 +233,23 @@ func runSearch(env *Env, args []string) error {
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pos) != 0 {
-		return usagef("lpz search takes no positional arguments (got %q)", pos[0])
+		return nil, usagef("lpz search takes no positional arguments (got %q)", pos[0])
 	}
 	if o.cfg.Strategy != gp.StrategyGP && o.cfg.Strategy != gp.StrategyRandom {
-		return usagef("--strategy wants gp or random, got %q", o.cfg.Strategy)
+		return nil, usagef("--strategy wants gp or random, got %q", o.cfg.Strategy)
 	}
 	if o.cfg.Fitness != gp.FitnessRho && o.cfg.Fitness != gp.FitnessWithin {
-		return usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
+		return nil, usagef("--fitness wants rho or within, got %q", o.cfg.Fitness)
 	}
 	if err := o.checkOutputs(); err != nil {
-		return err
+		return nil, err
 	}
 	if o.ablation != "" {
-		if _, err := ablationSettings(o.ablation, o.cfg); err != nil {
-			return err
+		if _, err := study.AblationSettings(o.ablation, o.cfg); err != nil {
+			return nil, err
 		}
 	}
 	if o.cfg.Depth > 0 {
@@ -272,7 +258,7 @@ func runSearch(env *Env, args []string) error {
 	o.cfg.NoRPS = *noRPS
 	if *rulesFile != "" {
 		if o.cfg.Rules, err = loadRules(*rulesFile); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	o.cfg.Early = !*noEarly
@@ -281,15 +267,26 @@ func runSearch(env *Env, args []string) error {
 		o.cfg.MemoBytes = -1
 	}
 	o.cfg.Seed = uint64(o.seed)
+	if !flagSet(fs, "sample") {
+		o.sample = 0 // the benchmark's default
+	}
+	return o, nil
+}
+
+func runSearch(env *Env, args []string) error {
+	o, err := parseSearchFlags(env, args)
+	if err != nil {
+		return err
+	}
 	bs, err := openBench(o.bench, o.data, o.fidelity)
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs, env.Stderr)
-	if o.sample, err = sampleSize(fs, o.sample, len(bs.b.Archs), bs.b.Name); err != nil {
+	bs.captureFlags(o.fs, env.Stderr)
+	if o.sample, err = study.SampleSize(bs.b, o.sample); err != nil {
 		return err
 	}
-	terms, err := parseTerminals(o.inputs)
+	terms, err := study.ParseTerminals(o.inputs)
 	if err != nil {
 		return err
 	}
@@ -302,9 +299,10 @@ func runSearch(env *Env, args []string) error {
 	}
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
+	o.capturing = !o.quiet && study.NeedsCaptureNames(study.TerminalNames(terms))
 	sampleArchs := bench.Sample(bs.b, o.sample, o.seed)
-	capBar := newProgress(env.Stderr, "inputs (sample)", len(sampleArchs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
-	sample, err := buildProblem(ctx, bs, sampleArchs, terms, capBar.update)
+	capBar := newProgress(env.Stderr, "inputs (sample)", len(sampleArchs), o.capturing)
+	sample, err := bs.Problem(ctx, sampleArchs, terms, capBar.update)
 	capBar.finish()
 	if err != nil {
 		if stoppedBySignal(ctx) {
@@ -312,9 +310,8 @@ func runSearch(env *Env, args []string) error {
 		}
 		return err
 	}
-	boundHeap(sample.Bytes(), o.cfg.MemoBytes)
 	if o.seedFrom != "" {
-		if o.cfg.Seeds, err = seedFormulas(env.Stderr, o.seedFrom, terms); err != nil {
+		if o.cfg.Seeds, err = study.SeedFormulas(o.seedFrom, terms, env.Stderr); err != nil {
 			return err
 		}
 	}
@@ -326,9 +323,20 @@ func runSearch(env *Env, args []string) error {
 			return err
 		}
 	}
+	return search(ctx, env, o, bs, sample)
+}
+
+// search runs the search on its fitness sample and prints the report.
+func search(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
 	bar := newSearchBar(env.Stderr, !o.quiet)
 	o.cfg.Progress = bar.update
-	res, err := gp.Run(ctx, sample, o.cfg)
+	rep, err := bs.Search(ctx, sample, study.SearchOptions{Config: o.cfg, Seed: o.seed, Top: o.top,
+		Next: func(formula string) string { return "lpz rank " + shellQuote(formula) + o.benchFlags(bs) },
+		AllProgress: func(total int) (func(int), func()) {
+			bar.finish()
+			all := newProgress(o.stderr, "all architectures", total, o.capturing)
+			return all.update, all.finish
+		}})
 	bar.finish()
 	if err != nil {
 		if stoppedBySignal(ctx) {
@@ -336,24 +344,21 @@ func runSearch(env *Env, args []string) error {
 		}
 		return err
 	}
-	rep, err := finalReport(ctx, bs, o, sample, res, terms)
-	if err != nil {
-		return err
-	}
+	rep.MemMB = peakRSSMB()
 	// The results are printed before any file is written: a failing write
 	// (a full disk) must not cost the search.
 	if o.jsonOut {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
-			rep.text(env.Stdout)
+			printSearch(env.Stdout, rep)
 			return fmt.Errorf("the results above could not be written as JSON: %v", err)
 		}
 		fmt.Fprintln(env.Stdout, string(b))
 	} else {
-		rep.text(env.Stdout)
+		printSearch(env.Stdout, rep)
 	}
 	if o.plot != "" {
-		if err := searchPlots(o, bs, res, rep); err != nil {
+		if err := searchPlots(o, bs, rep); err != nil {
 			return fmt.Errorf("the results are above, but --plot failed: %w", err)
 		}
 	}
@@ -365,55 +370,26 @@ func runSearch(env *Env, args []string) error {
 
 // searchPlots writes --plot (best/median fitness per generation) and the
 // winner's scatter plot beside it.
-func searchPlots(o *searchOpts, bs *benchSession, res *gp.Result, rep *searchReport) error {
+func searchPlots(o *searchOpts, bs *benchSession, rep *study.SearchReport) error {
 	labels := []string{"best ρ", "median ρ"}
 	if o.cfg.Fitness == gp.FitnessWithin {
 		labels = []string{"best within-stratum ρ", "median within-stratum ρ"}
 	}
-	if err := plotHistory(o.plot, labels, [][]gp.GenStats{res.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
+	if err := plotHistory(o.plot, labels, [][]gp.GenStats{rep.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
 		return err
 	}
 	w := rep.Winner
-	if w.fullScores == nil {
+	if w.Scores == nil {
 		return nil
 	}
 	ext := filepath.Ext(o.plot)
 	path := strings.TrimSuffix(o.plot, ext) + "-winner" + ext
-	s, t := validPairs(w.fullScores, w.fullTruth)
+	s, t := validPairs(w.Scores, w.Truth)
 	title := w.Formula + " on " + bs.b.Name
 	if w.All != nil {
 		title += fmt.Sprintf(" (all %d: ρ %.4f, τ %.4f)", w.All.N, w.All.Rho, w.All.Tau)
 	}
 	return rank.ScatterPlotLabeled(path, s, t, title, "proxy", bs.b.TruthName)
-}
-
-// boundHeap sets a soft heap limit of the long-lived inputs plus the memo
-// plus headroom. The sample's inputs are live for the whole search, so
-// the default GOGC=100 would let the heap grow to twice their size (8+ GB
-// for 50 GPT-2 architectures with W and G) before collecting. A limit the
-// user set with GOMEMLIMIT wins.
-func boundHeap(inputs, memo int64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	const headroom = 1536 << 20
-	debug.SetMemoryLimit(inputs + max(memo, 0) + headroom)
-}
-
-// captureHeadroom is the transient memory of capturing one architecture
-// (the largest GPT-2 decoder peaks near 3 GB above what it returns).
-const captureHeadroom = 3 << 30
-
-// boundCaptureHeap bounds the heap while a sample is captured: the inputs
-// kept so far plus one capture's transient memory. Without it, GOGC=100
-// lets each capture's garbage accumulate up to the size of everything kept
-// so far (a cold 50-architecture GPT-2 search peaked at 11.6 GB RSS, twice
-// its inputs).
-func boundCaptureHeap(kept int64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetMemoryLimit(kept + captureHeadroom)
 }
 
 func validPairs(s, t []float64) ([]float64, []float64) {
@@ -426,446 +402,10 @@ func validPairs(s, t []float64) ([]float64, []float64) {
 	return a, b
 }
 
-func (o *searchOpts) terminalNames(terms []stdlib.Channel) []string {
-	var out []string
-	for _, t := range terms {
-		out = append(out, t.Name)
-	}
-	return out
-}
-
-// parseTerminals resolves --inputs against the channel table.
-func parseTerminals(s string) ([]stdlib.Channel, error) {
-	var out []stdlib.Channel
-	seen := map[string]bool{}
-	for _, name := range strings.Split(s, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" || seen[name] {
-			continue
-		}
-		seen[name] = true
-		c, ok := stdlib.LookupChannel(name)
-		if !ok {
-			var all []string
-			for _, c := range stdlib.Channels {
-				all = append(all, c.Name)
-			}
-			return nil, usagef("--inputs: unknown input %q (known: %s)", name, strings.Join(all, ", "))
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, usagef("--inputs names no terminal")
-	}
-	return out, nil
-}
-
-// buildProblem gets the inputs of archs (capturing channels through the
-// runtime when the terminals need them).
-func buildProblem(ctx context.Context, bs *benchSession, archs []bench.Arch, terms []stdlib.Channel, progress func(int)) (*gp.Problem, error) {
-	var channels []string
-	for _, t := range terms {
-		channels = append(channels, t.Name)
-	}
-	p := &gp.Problem{HigherIsBetter: bs.b.HigherIsBetter, Terminals: terms, Origin: bs.b.Name}
-	var kept int64
-	boundCaptureHeap(kept)
-	for _, a := range archs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		in, err := bs.inputs(ctx, a, channels)
-		if err != nil {
-			return nil, err
-		}
-		keep := interp.Inputs{}
-		for _, c := range channels {
-			if v, ok := in[c]; ok {
-				keep[c] = v
-			}
-		}
-		p.Archs = append(p.Archs, gp.Arch{ID: a.ID, Inputs: keep, Truth: a.Truth, Stratum: bench.StratumOf(a)})
-		for _, v := range keep {
-			kept += v.Bytes()
-		}
-		boundCaptureHeap(kept)
-		if progress != nil {
-			progress(len(p.Archs))
-		}
-	}
-	if id := bs.CaptureIdentity(); id != "" {
-		p.Origin += "; " + id
-	}
-	return p, nil
-}
-
-// seedFormulas reads proxy statements (lets inlined) from the corpus or a
-// file, keeping those that only read the terminals; it says on stderr
-// which proxies it left out and why, so a seeded run is not silently a
-// plain one. A file that does not parse is an error.
-func seedFormulas(stderr io.Writer, from string, terms []stdlib.Channel) ([]lang.Expr, error) {
-	files := map[string]string{}
-	var names []string
-	if from == "corpus" {
-		files, names = corpus.Files()
-	} else {
-		b, err := os.ReadFile(from)
-		if err != nil {
-			return nil, usagef("--seed-from %s: %v", from, errors.Unwrap(err))
-		}
-		files[from], names = string(b), []string{from}
-	}
-	inputs := map[string]lang.Type{}
-	for _, t := range terms {
-		inputs[t.Name] = t.Type
-	}
-	ck := &lang.Checker{Ops: stdlib.Default, Inputs: inputs}
-	var out []lang.Expr
-	var skipped []string
-	proxies := 0
-	for _, name := range names {
-		prog, err := lang.Parse(name, files[name])
-		if err != nil {
-			return nil, err
-		}
-		lets := map[string]lang.Expr{}
-		for _, s := range prog.Stmts {
-			if s.Kind != lang.LetStmt && s.Kind != lang.ProxyStmt {
-				continue
-			}
-			e, err := lang.InlineBounded(s.Expr, lets)
-			if err != nil {
-				return nil, err
-			}
-			lets[s.Name] = e
-			if s.Kind != lang.ProxyStmt {
-				continue
-			}
-			proxies++
-			c, err := ck.CheckExpr(e, "")
-			switch {
-			case err != nil:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", name, s.Pos.Line, s.Name, firstMessage(err)))
-			case c.Type().Kind != lang.Scalar:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", name, s.Pos.Line, s.Name, c.Type()))
-			default:
-				out = append(out, c.Expr)
-			}
-		}
-	}
-	if proxies == 0 {
-		return nil, usagef("--seed-from %s: no proxy statements (write proxy NAME = FORMULA)", from)
-	}
-	fmt.Fprintf(stderr, "--seed-from %s: %d of %d proxies seed the population", from, len(out), proxies)
-	if len(skipped) > 0 {
-		fmt.Fprintf(stderr, "; %d left out (they read inputs outside --inputs %s, or do not check):", len(skipped), terminalList(terms))
-		for _, s := range skipped {
-			fmt.Fprintf(stderr, "\n  %s", s)
-		}
-	}
-	fmt.Fprintln(stderr)
-	return out, nil
-}
-
-// firstMessage is the first message of a language error, without its
-// position and caret lines (for one-line listings).
-func firstMessage(err error) string {
-	var list *lang.ErrorList
-	if errors.As(err, &list) && len(list.Errors) > 0 {
-		return list.Errors[0].Msg
-	}
-	var e *lang.Error
-	if errors.As(err, &e) {
-		return e.Msg
-	}
-	return firstLine(err.Error())
-}
-
-func terminalList(terms []stdlib.Channel) string {
-	names := make([]string, len(terms))
-	for i, t := range terms {
-		names[i] = t.Name
-	}
-	return strings.Join(names, ",")
-}
-
-// formulaReport is one formula with its numbers on the sample and on all
-// architectures.
-type formulaReport struct {
-	Formula    string        `json:"formula"`
-	Latex      string        `json:"latex"`
-	Complexity int           `json:"complexity"`
-	Sample     rank.Quality  `json:"sample"`
-	All        *rank.Quality `json:"all,omitempty"`
-	HeldOut    *rank.Quality `json:"held_out,omitempty"` // all architectures outside the fitness sample
-	Pareto     bool          `json:"pareto,omitempty"`
-	fullScores []float64
-	fullTruth  []float64
-}
-
-type searchReport struct {
-	Benchmark   string          `json:"benchmark"`
-	Truth       string          `json:"truth"`
-	Higher      bool            `json:"higher_is_better"`
-	Backend     string          `json:"backend"`
-	Capture     string          `json:"capture,omitempty"`
-	Seed        int64           `json:"seed"`
-	SampleN     int             `json:"sample"`
-	AllN        int             `json:"all"`
-	Terminals   []string        `json:"terminals"`
-	Seeded      int             `json:"seeded"` // formulas offered to the initial population (--seed-from)
-	Config      map[string]any  `json:"config"`
-	Winner      formulaReport   `json:"winner"`
-	Top         []formulaReport `json:"top"`
-	Pareto      []formulaReport `json:"pareto_front"`
-	Evaluations int             `json:"evaluations"`
-	Children    int             `json:"children"`
-	Generations int             `json:"generations"`
-	Immigrants  int             `json:"immigrants"` // offspring drawn as fresh random trees (--immigrants)
-	Stopped     string          `json:"stopped"`
-	Rejections  map[string]int  `json:"rejections"`
-	Seconds     float64         `json:"seconds"`
-	EvalsPerSec float64         `json:"evals_per_sec"`
-	MemoHitRate float64         `json:"memo_hit_rate"`
-	EarlyShare  float64         `json:"early_rejection_share"` // of evaluations stopped before the last slice
-	RPSShare    float64         `json:"rps_share"`             // of children discarded before evaluation (rules, types, duplicates)
-	MemMB       float64         `json:"peak_rss_mb"`           // peak resident set size of the whole run (capture, search, full pass)
-	History     []gp.GenStats   `json:"history"`
-	// Interrupted says where a signal stopped the run and what is kept
-	// (empty when it finished); Checkpoint is the file that resumes it.
-	Interrupted string `json:"interrupted,omitempty"`
-	Checkpoint  string `json:"checkpoint,omitempty"`
-	// Next is a command to run next (the winner's full ranking).
-	Next       string `json:"next"`
-	benchFlags string
-}
-
-func finalReport(ctx context.Context, bs *benchSession, o *searchOpts, sample *gp.Problem, res *gp.Result, terms []stdlib.Channel) (*searchReport, error) {
-	rep := &searchReport{Benchmark: bs.b.Name, Truth: bs.b.TruthName, Higher: bs.b.HigherIsBetter, Backend: "host", Seed: o.seed,
-		SampleN: len(sample.Archs), AllN: len(bs.b.Archs), Seeded: len(o.cfg.Seeds), Evaluations: res.Evaluations, Children: res.Children,
-		Generations: res.Generations, Immigrants: res.Immigrants, Stopped: res.Stopped, Rejections: res.Rejections, Seconds: res.Elapsed.Seconds(), History: res.History}
-	for _, t := range terms {
-		rep.Terminals = append(rep.Terminals, t.Name)
-	}
-	if b, c := bs.captureDescription(); b != "" && needsCaptureNames(rep.Terminals) {
-		rep.Backend, rep.Capture = "host evaluation; capture "+b, c
-	}
-	rep.Config = map[string]any{"pop": o.cfg.Pop, "gens": o.cfg.Gens, "cx": o.cfg.Cx, "mut": o.cfg.Mut, "ratio": o.cfg.Ratio,
-		"unary": o.cfg.Unary, "depth": o.cfg.Depth, "strategy": o.cfg.Strategy, "immigrants": o.cfg.Immigrants, "fitness": o.cfg.Fitness, "rps": !o.cfg.NoRPS, "early": o.cfg.Early, "workers": o.cfg.Workers}
-	if res.Elapsed > 0 {
-		// Elapsed is this run's; a resumed run's evaluations count from
-		// the start of the search.
-		evals := res.Evaluations
-		if o.cfg.Resume != nil {
-			evals -= o.cfg.Resume.Evaluations
-		}
-		rep.EvalsPerSec = float64(evals) / res.Elapsed.Seconds()
-	}
-	if n := res.MemoHits + res.MemoMisses; n > 0 {
-		rep.MemoHitRate = float64(res.MemoHits) / float64(n)
-	}
-	if res.Evaluations > 0 {
-		rep.EarlyShare = float64(res.Rejections["early"]) / float64(res.Evaluations)
-	}
-	if res.Children > 0 {
-		rep.RPSShare = float64(res.Rejections["rule"]+res.Rejections["type"]+res.Rejections["duplicate"]+res.Rejections["fixpoint"]) / float64(res.Children)
-	}
-	rep.benchFlags = o.benchFlags(bs)
-	if res.Checkpointed {
-		rep.Checkpoint = o.cfg.Checkpoint
-	}
-	// Formulas to assess on every architecture: the top of the population
-	// and the Pareto front of the hall of fame. Their sample numbers come
-	// from inputs in memory, so they are computed even after a signal
-	// (a second one quits at once).
-	sampleCtx := context.WithoutCancel(ctx)
-	var forms []formulaReport
-	var exprs []lang.Expr
-	add := func(ind gp.Individual, pareto bool) {
-		for i := range forms {
-			if forms[i].Formula == ind.Text {
-				forms[i].Pareto = forms[i].Pareto || pareto
-				return
-			}
-		}
-		sa, _, err := gp.AssessProblem(sampleCtx, sample, ind.Expr)
-		if err != nil {
-			return
-		}
-		forms = append(forms, formulaReport{Formula: ind.Text, Latex: lang.Latex(ind.Expr, stdlib.Default), Complexity: ind.Complexity, Sample: sa, Pareto: pareto})
-		exprs = append(exprs, ind.Expr)
-	}
-	for i, ind := range res.Population {
-		if i >= max(1, o.top) {
-			break
-		}
-		add(ind, false)
-	}
-	ntop := len(forms)
-	for _, h := range gp.Pareto(res.HallOfFame) {
-		add(h.Individual, true)
-	}
-	if len(forms) == 0 {
-		return nil, fmt.Errorf("no formula of the final population could be assessed on the sample")
-	}
-	rep.Next = "lpz rank " + shellQuote(forms[0].Formula) + rep.benchFlags
-	// done fills the report from forms, with whatever numbers they have.
-	done := func() (*searchReport, error) {
-		rep.Winner = forms[0]
-		rep.Top = forms[:ntop]
-		for _, f := range forms {
-			if f.Pareto {
-				rep.Pareto = append(rep.Pareto, f)
-			}
-		}
-		sort.Slice(rep.Pareto, func(i, j int) bool { return rep.Pareto[i].Complexity < rep.Pareto[j].Complexity })
-		rep.MemMB = peakRSSMB()
-		return rep, nil
-	}
-	if stoppedBySignal(ctx) {
-		rep.Interrupted = fmt.Sprintf("the search stopped after generation %d of %d; the best so far is reported on the sample only", res.Generations, o.cfg.Gens)
-		if rep.Checkpoint != "" {
-			rep.Interrupted += fmt.Sprintf("; go on with --resume %s (and the same flags)", rep.Checkpoint)
-		}
-		return done()
-	}
-	// The sample's inputs are the bulk of the heap (≈ 95 MB per GPT-2
-	// architecture with W and G); the full pass streams every architecture,
-	// so they are dropped first rather than held beside it.
-	sample.Release()
-	runtime.GC()
-	debug.FreeOSMemory()
-	bar := newProgress(o.stderr, "all architectures", len(bs.b.Archs), !o.quiet && needsCaptureNames(o.terminalNames(terms)))
-	all, err := assessAll(ctx, bs, exprs, terms, o.cfg.Workers, bar.update)
-	bar.finish()
-	if err != nil {
-		if !stoppedBySignal(ctx) {
-			return nil, err
-		}
-		rep.Interrupted = fmt.Sprintf("the search finished (%d generations) but the pass over all %d architectures was stopped; its captures so far are cached: rank the winner with %s", res.Generations, len(bs.b.Archs), rep.Next)
-		return done()
-	}
-	inSample := map[string]bool{}
-	for _, a := range sample.Archs {
-		inSample[a.ID] = true
-	}
-	strata := bench.Strata(bs.b)
-	for i := range forms {
-		a := all[i]
-		forms[i].All = &a.Quality
-		forms[i].fullScores, forms[i].fullTruth = a.scores, a.truth
-		var hs, ht []float64
-		var hst []string
-		for j, arch := range bs.b.Archs {
-			if !inSample[arch.ID] {
-				hs, ht, hst = append(hs, a.scores[j]), append(ht, a.truth[j]), append(hst, strata[j])
-			}
-		}
-		if len(hs) > 0 {
-			h, _, err := rank.Assess(hs, ht, hst, bs.b.HigherIsBetter)
-			if err != nil {
-				return nil, err
-			}
-			forms[i].HeldOut = &h
-		}
-	}
-	return done()
-}
-
-func needsCaptureNames(names []string) bool {
-	for _, n := range names {
-		if c, ok := stdlib.LookupChannel(n); ok && c.Type.IsList() {
-			return true
-		}
-	}
-	return false
-}
-
-type fullAssessment struct {
-	rank.Quality
-	scores, truth []float64
-}
-
-// assessAll evaluates formulas on every architecture of the benchmark,
-// getting each architecture's inputs once (streaming: captures are not all
-// held in memory).
-func assessAll(ctx context.Context, bs *benchSession, exprs []lang.Expr, terms []stdlib.Channel, workers int, progress func(int)) ([]fullAssessment, error) {
-	p := &gp.Problem{Terminals: terms}
-	progs := make([]*interp.Program, len(exprs))
-	for i, e := range exprs {
-		var err error
-		if progs[i], err = p.Compile(e); err != nil {
-			return nil, err
-		}
-	}
-	var channels []string
-	for _, t := range terms {
-		channels = append(channels, t.Name)
-	}
-	archs := bs.b.Archs
-	scores := make([][]float64, len(exprs))
-	for i := range scores {
-		scores[i] = make([]float64, len(archs))
-	}
-	errs := make([]error, len(archs))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	next := make(chan int)
-	for w := 0; w < max(1, workers); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				in, err := bs.inputs(ctx, archs[j], channels)
-				if err != nil {
-					errs[j] = err
-					continue
-				}
-				for i, prog := range progs {
-					scores[i][j], _ = gp.Score(ctx, prog, in)
-				}
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for j := range archs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	truth := bs.b.Truths()
-	strata := bench.Strata(bs.b)
-	out := make([]fullAssessment, len(exprs))
-	for i := range exprs {
-		q, _, err := rank.Assess(scores[i], truth, strata, bs.b.HigherIsBetter)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = fullAssessment{q, scores[i], truth}
-	}
-	return out, nil
-}
-
-func (r *searchReport) text(w io.Writer) {
+// printSearch prints a search's report for humans.
+func printSearch(w io.Writer, r *study.SearchReport) {
 	dir := "higher is better"
-	if !r.Higher {
+	if !r.HigherIsBetter {
 		dir = "lower is better"
 	}
 	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, dir, r.Seed, r.Backend)
@@ -906,7 +446,7 @@ func (r *searchReport) text(w io.Writer) {
 	if h := wn.HeldOut; h != nil {
 		fmt.Fprintf(w, "held out (%d): ρ %s  τ %s  (the architectures outside the fitness sample)\n", h.N, h.Rho.Text(4), h.Tau.Text(4))
 	}
-	table := func(title string, fs []formulaReport) {
+	table := func(title string, fs []study.FormulaReport) {
 		fmt.Fprintf(w, "\n%s\n  %4s  %8s  %8s  %8s  %s\n", title, "cplx", "ρ sample", "ρ all", "ρ within", "formula")
 		for _, f := range fs {
 			all, within := "—", "—" // not computed (interrupted)
@@ -937,7 +477,7 @@ const overfitGap = 0.1
 
 // overfitNote warns when the winner ranks the architectures it was fitted
 // on much better than the held-out ones.
-func overfitNote(w formulaReport, sampleN int) string {
+func overfitNote(w study.FormulaReport, sampleN int) string {
 	h := w.HeldOut
 	if h == nil || !h.Rho.Defined() || !w.Sample.Rho.Defined() || w.Sample.Rho-h.Rho <= overfitGap {
 		return ""
@@ -992,10 +532,14 @@ func (b *searchBar) update(p gp.Progress) {
 	}
 }
 
+// finish clears the line; later updates and finishes do nothing.
 func (b *searchBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.on && b.tty {
 		fmt.Fprint(b.w, "\r\033[K")
 	}
+	b.on = false
 }
 
 func shorten(s string, n int) string {

@@ -17,6 +17,11 @@
 //   - [Compile], [Session.Score]: a proxy formula scored over architectures;
 //     [ForEach] is the one worker helper (cancellation, progress) the
 //     pipeline's loops share.
+//   - [Session.Problem], [Session.Search]: evolve a proxy (package gp) on a
+//     fitness sample of the architectures ([SampleSize], [ParseTerminals],
+//     [SeedFormulas] from the corpus), then measure the winners on every
+//     architecture and on those held out ([SearchReport]);
+//     [Session.Ablation] compares search settings over seeds.
 //   - [ListCache], [CacheBudget]: what the capture cache holds.
 //
 // Host tensors cross into the library as gorgonia.org/tensor values through
