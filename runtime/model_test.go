@@ -207,22 +207,25 @@ func TestLlamaExtraChannelsFiniteDifferences(t *testing.T) {
 		return newRunResult(r)
 	}
 	res := run(chanSet{G: true, GA: true, HG: true}, pb)
-	for l, ga := range res.GA {
-		scale := maxAbs(ga)
+	// GA along itself: d/dε loss(A + ε·GA) at 0 is Σ_l ‖GA_l‖².
+	norm2, step := 0.0, 1e-3/maxAbs(res.GA...)
+	along := func(e float64) float64 {
 		m.actDelta = make([][]float32, len(res.GA))
-		m.actDelta[l] = make([]float32, len(ga.Data))
-		for _, idx := range []int{0, len(ga.Data) / 3, len(ga.Data) - 1} {
-			const h = 1e-3
-			m.actDelta[l][idx] = h
-			fp := run(chanSet{}, pb).loss
-			m.actDelta[l][idx] = -h
-			fm := run(chanSet{}, pb).loss
-			m.actDelta[l][idx] = 0
-			if fd := (fp - fm) / (2 * h); !fdClose(fd, float64(ga.Data[idx]), scale, 2e-4) {
-				t.Errorf("GA[%d][%d]: finite difference %.8g, GA %.8g", l, idx, fd, ga.Data[idx])
+		for l, ga := range res.GA {
+			for _, v := range ga.Data {
+				m.actDelta[l] = append(m.actDelta[l], float32(e*float64(v)))
 			}
 		}
-		m.actDelta = nil
+		defer func() { m.actDelta = nil }()
+		return run(chanSet{}, pb).loss
+	}
+	for _, ga := range res.GA {
+		for _, v := range ga.Data {
+			norm2 += float64(v) * float64(v)
+		}
+	}
+	if fd := (along(step) - along(-step)) / (2 * step); math.Abs(fd-norm2) > 1e-4*norm2 || norm2 == 0 {
+		t.Errorf("GA: d/dε loss(A + ε·GA) = %.10g by finite differences, Σ‖GA‖² = %.10g", fd, norm2)
 	}
 	ws := m.WeightParams()
 	checkHG(t, "llama", ws, res.G, res.HG, func() []*tensor.Tensor { return run(chanSet{G: true}, pb).G })
