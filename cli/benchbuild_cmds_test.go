@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"lpz/bench"
+	"lpz/study"
 )
 
 const tinySpace = `name: tiny
@@ -88,13 +91,17 @@ func TestBenchBuildEndToEndDeterministicResumable(t *testing.T) {
 		t.Fatalf("not deterministic: %v vs %v", got, want)
 	}
 
-	// Interrupted after one architecture, then resumed.
+	// Interrupted after one architecture (by the library, with the
+	// command's settings), then resumed by the command.
 	out3 := filepath.Join(t.TempDir(), "b3")
-	buildStopAfter = 1
-	_, stderr, code = lpz(t, "", "bench", "build", "--space", space, "--n", "3", "--text", text, "--out", out3, "--quiet")
-	buildStopAfter = 0
-	if code == 0 || !strings.Contains(stderr, "run the same command again to resume") {
-		t.Fatalf("interrupted build: exit %d, %s", code, stderr)
+	sp, err := bench.LoadSpace(space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = study.Build(context.Background(), study.BuildOptions{Space: sp, N: 3, TextPath: text, Out: out3, StopAfter: 1})
+	var stopped *study.BuildStopped
+	if !errors.As(err, &stopped) || !strings.Contains(err.Error(), "run the same command again to resume") {
+		t.Fatalf("interrupted build: %v", err)
 	}
 	if got := losses(t, out3); len(got) != 1 {
 		t.Fatalf("after interruption: %v", got)

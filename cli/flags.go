@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lpz/lang"
+	"lpz/study"
 )
 
 // parseFlags parses flags that may appear before, between or after the
@@ -335,29 +336,5 @@ func outputFile(flagName, path string, exts ...string) error {
 // plotExts are the formats gonum/plot writes (by extension).
 var plotExts = []string{".png", ".svg", ".pdf", ".eps", ".jpg", ".jpeg", ".tif", ".tiff"}
 
-// writeFileAtomic replaces path with data through a temporary file in the
-// same directory, so a failed write (a full disk) leaves the old file whole.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lpz-write-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	perm := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		perm = st.Mode().Perm()
-	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+// writeFileAtomic is study.WriteFileAtomic (lpz fmt -w writes through it).
+func writeFileAtomic(path string, data []byte) error { return study.WriteFileAtomic(path, data) }
