@@ -491,19 +491,22 @@ func TrainRecipe(tc runtime.TrainConfig, seq int) map[string]any {
 // record is reused only when it matches.
 func (b *builder) settings(cfg map[string]any, tc runtime.TrainConfig) string {
 	h := sha256.New()
-	enc, _ := json.Marshal(map[string]any{"code": runtime.TrainVersion + " " + familyVersion(b.o.Space.Family),
+	enc, _ := json.Marshal(map[string]any{"code": runtime.TrainVersion + " " + modelVersion(b.o.Space.Family, cfg),
 		"config": cfg, "train": TrainRecipe(tc, tc.Seq), "data": b.dataSHA, "split": b.split, "seed": b.o.Seed, "backend": backendName(b.o.Backend)})
 	h.Write(enc)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// familyVersion is the model code version of a family: only it (and the
-// training code's) invalidates a family's finished records.
-func familyVersion(family string) string {
-	if family == bench.FamilyLlama {
-		return runtime.LlamaModelVersion
+// modelVersion is the model code version of cfg's family: only it (and
+// the training code's) invalidates the family's finished records. A config
+// that does not decode has none; its training fails, and a failed record
+// is never reused.
+func modelVersion(family string, cfg map[string]any) string {
+	spec, err := runtime.SpecFromConfig(family, cfg)
+	if err != nil {
+		return ""
 	}
-	return runtime.GPT2ModelVersion
+	return spec.Version
 }
 
 func backendName(spec string) string {
@@ -516,28 +519,18 @@ func backendName(spec string) string {
 	return spec
 }
 
-// trainArch trains one architecture of family.
+// trainArch trains one architecture of family on a backend of its own.
 func trainArch(backendSpec, family string, cfg map[string]any, train, valid []int, tc runtime.TrainConfig, progress runtime.TrainProgress) (*runtime.TrainResult, error) {
 	backend, err := runtime.NewBackend(backendSpec)
 	if err != nil {
 		return nil, err
 	}
 	defer backend.Finalize()
-	switch family {
-	case bench.FamilyGPT2:
-		c, err := bench.GPT2FromConfig(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return runtime.TrainGPT2(backend, *c, train, valid, tc, progress)
-	case bench.FamilyLlama:
-		c, err := bench.LlamaFromConfig(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return runtime.TrainLlama(backend, *c, train, valid, tc, progress)
+	spec, err := runtime.SpecFromConfig(family, cfg)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("lpz bench build trains gpt2 and llama decoders, not %s", family)
+	return spec.Train(backend, train, valid, tc, progress)
 }
 
 func writeJSONAtomic(path string, v any) error {
