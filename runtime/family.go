@@ -144,6 +144,20 @@ func (s Spec) New(seed uint64) (Model, error) {
 	return s.fam.instantiate(s.Config, s.Fidelity, seed)
 }
 
+// VersionOf is a family's model code version ("" for an unknown family).
+func VersionOf(familyName string) string {
+	if f := familyNamed(familyName); f != nil {
+		return f.version
+	}
+	return ""
+}
+
+// Trainable says whether Spec.Train can train the family's architectures.
+func Trainable(familyName string) bool {
+	f := familyNamed(familyName)
+	return f != nil && f.train != nil
+}
+
 // WindowLen is the number of token ids a minibatch row of a family needs
 // for seq positions (decoders read one more: the labels).
 func WindowLen(familyName string, seq int) int {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -51,6 +52,9 @@ func TestEveryFamilyImplementsModel(t *testing.T) {
 		s, err := SpecOf(a, "")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if Trainable(f.name) != (f.name != bench.FamilyFlexiBERT) || VersionOf(f.name) != f.version {
+			t.Errorf("%s: trainable %v, version %q", f.name, Trainable(f.name), VersionOf(f.name))
 		}
 		if s.Family != f.name || s.Version != f.version {
 			t.Errorf("%s: Spec %+v", f.name, s)
@@ -257,5 +261,37 @@ func TestLlamaExtraChannelsFiniteDifferences(t *testing.T) {
 	scaled(1)
 	if math.Abs(fd-want) > 1e-4*math.Abs(want) || want == 0 {
 		t.Errorf("GS: d/dε R((1+ε)|W|) = %.10g by finite differences, Σ⟨GS, |W|⟩ = %.10g", fd, want)
+	}
+}
+
+// Spec.Train from a configuration map is the family's training function.
+func TestSpecTrain(t *testing.T) {
+	be := goBackend(t)
+	train, valid := trainText()
+	tc := TrainConfig{Steps: 2, Batch: 2, EvalBatches: 1, Seed: 3}
+	cfg := tinyByteGPT2()
+	raw, _ := json.Marshal(cfg)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	s, err := SpecFromConfig(bench.FamilyGPT2, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.Train(be, train, valid, tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := TrainGPT2(be, cfg, train, valid, tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r1.TrainLoss, r2.TrainLoss) || r1.ValidLoss != r2.ValidLoss {
+		t.Errorf("Spec.Train %v %v, TrainGPT2 %v %v", r1.TrainLoss, r1.ValidLoss, r2.TrainLoss, r2.ValidLoss)
+	}
+	fs, _ := SpecOf(familyCases()[bench.FamilyFlexiBERT], "")
+	if _, err := fs.Train(be, train, valid, tc, nil); err == nil || !strings.Contains(err.Error(), "flexibert") {
+		t.Errorf("training FlexiBERT: %v", err)
 	}
 }
