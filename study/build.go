@@ -208,7 +208,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 func newBuilder(o BuildOptions) (*builder, error) {
 	b := &builder{o: o, tc: o.TrainConfig(), start: time.Now()}
 	sp := o.Space
-	if sp.Family != bench.FamilyGPT2 && sp.Family != bench.FamilyLlama {
+	if !runtime.Trainable(sp.Family) {
 		return nil, fmt.Errorf("space %s: lpz bench build trains gpt2 and llama decoders; %s is a documented space for sampling only", sp.Name, sp.Family)
 	}
 	if tk, ok := sp.Train["tokenizer"]; ok && fmt.Sprint(tk) != "bytes" {
