@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -43,7 +42,7 @@ func evalBenchInputs(fs *flag.FlagSet, expr string) (in interp.Inputs, source st
 	}
 	// Check first, against every input a benchmark can provide, so the
 	// capture is of what the formula reads (and a typo costs none).
-	p, err := interp.CompileSource(expr, channelTypes(), stdlib.Default)
+	p, err := interp.CompileSource(expr, study.ChannelTypes(), stdlib.Default)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -54,66 +53,40 @@ func evalBenchInputs(fs *flag.FlagSet, expr string) (in interp.Inputs, source st
 	bs.captureFlags(fs, os.Stderr)
 	ctx, stop := signalContext()
 	defer stop()
-	in, err = bs.inputs(ctx, a, p.Inputs())
+	in, err = bs.Inputs(ctx, a, p.Inputs())
 	if ctx.Err() != nil {
 		return nil, "", false, interrupted(ctx, "nothing evaluated; the captures finished so far are cached")
 	}
 	if err == nil {
-		err = bs.missingChannel(a, in, p.Inputs())
+		err = bs.MissingChannel(a, in, p.Inputs())
 	}
-	return in, bs.b.Name + "/" + a.ID, true, err
+	return in, bs.Bench.Name + "/" + a.ID, true, err
 }
 
-// benchSession is a study.Session as the commands use it: b, data and mode
-// are the session's benchmark, data directory and FlexiBERT fidelity.
-type benchSession struct {
-	*study.Session
-	b    *bench.Benchmark
-	data string
-	mode bench.FlexiMode
-}
+// benchSession is a study.Session with the command line's plumbing: the
+// capture flags read into its settings (captureFlags) and the benchmark's
+// own defaults applied to them (applyDefaults).
+type benchSession struct{ *study.Session }
 
 var benchUsage = study.BenchUsage
 
-func wrapSession(s *study.Session) *benchSession {
-	if s == nil {
-		return nil
-	}
-	return &benchSession{Session: s, b: s.Bench, data: s.Data, mode: s.Fidelity}
-}
-
 func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 	s, err := study.Open(name, dataFlag, fidelity)
-	return wrapSession(s), err
+	if err != nil {
+		return nil, err
+	}
+	return &benchSession{s}, nil
 }
 
-func (bs *benchSession) scalarInputs(a bench.Arch) (interp.Inputs, error) { return bs.ScalarInputs(a) }
-
-func (bs *benchSession) inputs(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
-	return bs.Inputs(ctx, a, channels)
+// openBenchArch opens benchmark name and finds architecture id in it (see
+// study.OpenArch).
+func openBenchArch(name, id, data, fidelity string) (*benchSession, bench.Arch, error) {
+	s, a, err := study.OpenArch(name, id, data, fidelity)
+	if s == nil {
+		return nil, a, err
+	}
+	return &benchSession{s}, a, err
 }
-
-func (bs *benchSession) missingChannel(a bench.Arch, in interp.Inputs, channels []string) error {
-	return bs.MissingChannel(a, in, channels)
-}
-
-func (bs *benchSession) scoreArchs(ctx context.Context, p *interp.Program, archs []bench.Arch, workers int, progress func(done int)) (map[string]float64, []string, error) {
-	return bs.Score(ctx, p, archs, workers, progress)
-}
-
-func (bs *benchSession) captureDescription() (string, string) { return bs.Describe() }
-
-func (bs *benchSession) engine(p *interp.Program) interp.Engine { return bs.Engine(p) }
-
-func compileFor(src string) (*interp.Program, error) { return study.Compile(src) }
-
-func selectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arch, error) {
-	return study.SelectArchs(b, n, seed, ids)
-}
-
-func parseArchs(s string) (int, error) { return study.ParseArchs(s) }
-
-func needsCapture(p *interp.Program) bool { return study.NeedsCapture(p) }
 
 func runRank(env *Env, args []string) error {
 	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
@@ -143,7 +116,7 @@ func runRank(env *Env, args []string) error {
 	if err := outputFile("save-scores", *saveScores, ".yaml", ".yml"); err != nil {
 		return err
 	}
-	n, err := parseArchs(*archs)
+	n, err := study.ParseArchs(*archs)
 	if err != nil {
 		return err
 	}
@@ -152,7 +125,7 @@ func runRank(env *Env, args []string) error {
 		return err
 	}
 	bs.captureFlags(fs, env.Stderr)
-	sample, err := selectArchs(bs.b, n, *seed, *ids)
+	sample, err := study.SelectArchs(bs.Bench, n, *seed, *ids)
 	if err != nil {
 		return err
 	}
@@ -168,17 +141,17 @@ func runRank(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if report, err = rank.NewReportFromMap(bs.b, sample, scores, *scoresFile); err != nil {
+		if report, err = rank.NewReportFromMap(bs.Bench, sample, scores, *scoresFile); err != nil {
 			return err
 		}
 	} else {
-		p, err := compileFor(pos[0])
+		p, err := study.Compile(pos[0])
 		if err != nil {
 			return printed(env, err)
 		}
 		ctx, stop := interruptible(env.Stderr)
 		defer stop()
-		bar := newProgress(env.Stderr, "rank", len(sample), needsCapture(p))
+		bar := newProgress(env.Stderr, "rank", len(sample), study.NeedsCapture(p))
 		var scored int
 		report, scored, err = bs.Rank(ctx, p, sample, *workers, bar.update)
 		bar.finish()
@@ -191,8 +164,8 @@ func runRank(env *Env, args []string) error {
 			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", scored, len(sample))
 		}
 	}
-	report.Data = dataLocation(bs.b.Source)
-	if *ids == "" && n > 0 && n < len(bs.b.Archs) {
+	report.Data = dataLocation(bs.Bench.Source)
+	if *ids == "" && n > 0 && n < len(bs.Bench.Archs) {
 		report.Seed = seed
 	}
 	// Printed first: a failing write must not cost the ranking.
@@ -211,8 +184,8 @@ func runRank(env *Env, args []string) error {
 		}
 	}
 	if *plot != "" {
-		title := fmt.Sprintf("%s on %s", report.Proxy, bs.b.Name)
-		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.b.TruthName); err != nil {
+		title := fmt.Sprintf("%s on %s", report.Proxy, bs.Bench.Name)
+		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.Bench.TruthName); err != nil {
 			return fmt.Errorf("the ranking is above, but --plot failed: %w", err)
 		}
 	}
@@ -282,7 +255,7 @@ func runBench(env *Env, args []string) error {
 			showBench(env, bs)
 			return nil
 		}
-		a, err := findArch(bs.b, pos[1])
+		a, err := study.FindArch(bs.Bench, pos[1])
 		if err != nil {
 			return err
 		}
@@ -308,7 +281,7 @@ func truthRange(b *bench.Benchmark) (lo, hi float64) {
 }
 
 func showBench(env *Env, bs *benchSession) {
-	b := bs.b
+	b := bs.Bench
 	lo, hi := truthRange(b)
 	order := "higher is better"
 	if !b.HigherIsBetter {
@@ -379,8 +352,8 @@ func dataLocation(src bench.Source) string {
 }
 
 func showArch(env *Env, bs *benchSession, a bench.Arch) error {
-	fmt.Fprintf(env.Stdout, "%s/%s\n", bs.b.Name, a.ID)
-	fmt.Fprintf(env.Stdout, "  %s = %.6g\n", bs.b.TruthName, a.Truth)
+	fmt.Fprintf(env.Stdout, "%s/%s\n", bs.Bench.Name, a.ID)
+	fmt.Fprintf(env.Stdout, "  %s = %.6g\n", bs.Bench.TruthName, a.Truth)
 	keys := make([]string, 0, len(a.Extra))
 	for k := range a.Extra {
 		keys = append(keys, k)
@@ -389,7 +362,7 @@ func showArch(env *Env, bs *benchSession, a bench.Arch) error {
 	for _, k := range keys {
 		fmt.Fprintf(env.Stdout, "  %s = %.6g\n", k, a.Extra[k])
 	}
-	m, err := bench.ArchScalarsErr(a, bs.mode)
+	m, err := bench.ArchScalarsErr(a, bs.Fidelity)
 	if err != nil {
 		return err
 	}

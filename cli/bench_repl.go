@@ -13,6 +13,7 @@ import (
 	"lpz/lang"
 	"lpz/repl"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
 // benchREPL is the REPL's benchmark state. Formulas read the inputs of the
@@ -82,7 +83,7 @@ func (st *benchREPL) ids() []string {
 	if st.bs == nil {
 		return nil
 	}
-	return st.bs.b.IDs()
+	return st.bs.Bench.IDs()
 }
 
 func (st *benchREPL) load(ctx context.Context, r *repl.REPL, args []string) error {
@@ -123,24 +124,24 @@ func (st *benchREPL) open(ctx context.Context, r *repl.REPL, fs *flag.FlagSet, n
 	if id != "" {
 		st.bs, st.sample, st.cur = bs, nil, a
 		r.Session.Inputs = interp.Inputs{}
-		fmt.Fprintf(r.Out, "%s/%s (%s = %.6g): formulas read its inputs (:inputs lists them; channels are captured when first read)\n", bs.b.Name, a.ID, bs.b.TruthName, a.Truth)
+		fmt.Fprintf(r.Out, "%s/%s (%s = %.6g): formulas read its inputs (:inputs lists them; channels are captured when first read)\n", bs.Bench.Name, a.ID, bs.Bench.TruthName, a.Truth)
 		return nil
 	}
-	n, err := parseArchs(get("archs"))
+	n, err := study.ParseArchs(get("archs"))
 	if err != nil {
 		return err
 	}
 	seed := fs.Lookup("seed").Value.(flag.Getter).Get().(int64)
-	sample, err := selectArchs(bs.b, n, seed, "")
+	sample, err := study.SelectArchs(bs.Bench, n, seed, "")
 	if err != nil {
 		return err
 	}
 	if len(sample) == 0 {
-		return fmt.Errorf("benchmark %s has no architectures", bs.b.Name)
+		return fmt.Errorf("benchmark %s has no architectures", bs.Bench.Name)
 	}
 	st.bs, st.sample, st.seed, st.cur = bs, sample, seed, sample[0]
 	r.Session.Inputs = interp.Inputs{}
-	fmt.Fprintf(r.Out, "ranking typed scalar formulas on %d architectures of %s (seed %d); other formulas read %s, the current architecture (:arch ID picks another)\n", len(sample), bs.b.Name, seed, sample[0].ID)
+	fmt.Fprintf(r.Out, "ranking typed scalar formulas on %d architectures of %s (seed %d); other formulas read %s, the current architecture (:arch ID picks another)\n", len(sample), bs.Bench.Name, seed, sample[0].ID)
 	return nil
 }
 
@@ -149,14 +150,14 @@ func (st *benchREPL) setArch(r *repl.REPL, id string) error {
 		return fmt.Errorf("no benchmark loaded; :bench NAME [ID] loads one (:bench %s is embedded)", bench.NanoName)
 	}
 	if id != "" {
-		a, err := findArch(st.bs.b, id)
+		a, err := study.FindArch(st.bs.Bench, id)
 		if err != nil {
 			return err
 		}
 		st.cur = a
 		r.Session.Inputs = interp.Inputs{}
 	}
-	fmt.Fprintf(r.Out, "current architecture: %s/%s (%s = %.6g)\n", st.bs.b.Name, st.cur.ID, st.bs.b.TruthName, st.cur.Truth)
+	fmt.Fprintf(r.Out, "current architecture: %s/%s (%s = %.6g)\n", st.bs.Bench.Name, st.cur.ID, st.bs.Bench.TruthName, st.cur.Truth)
 	return nil
 }
 
@@ -165,20 +166,20 @@ func (st *benchREPL) status() string {
 		return "no benchmark loaded; :bench NAME --archs N or :bench NAME ID loads one"
 	}
 	if st.sample == nil {
-		return fmt.Sprintf("%s: architecture %s loaded", st.bs.b.Name, st.cur.ID)
+		return fmt.Sprintf("%s: architecture %s loaded", st.bs.Bench.Name, st.cur.ID)
 	}
-	return fmt.Sprintf("%s: %d architectures loaded for ranking (seed %d); current architecture %s", st.bs.b.Name, len(st.sample), st.seed, st.cur.ID)
+	return fmt.Sprintf("%s: %d architectures loaded for ranking (seed %d); current architecture %s", st.bs.Bench.Name, len(st.sample), st.seed, st.cur.ID)
 }
 
 // Types are every input a benchmark architecture can have, so statements
 // check (and :type answers) before anything is loaded.
-func (st *benchREPL) Types() map[string]lang.Type { return channelTypes() }
+func (st *benchREPL) Types() map[string]lang.Type { return study.ChannelTypes() }
 
 func (st *benchREPL) Describe() string {
 	if st.bs == nil {
 		return ""
 	}
-	return fmt.Sprintf("inputs of %s/%s (the current architecture; channels are captured when a statement first reads them):", st.bs.b.Name, st.cur.ID)
+	return fmt.Sprintf("inputs of %s/%s (the current architecture; channels are captured when a statement first reads them):", st.bs.Bench.Name, st.cur.ID)
 }
 
 // Provide captures what a statement reads on the current architecture.
@@ -186,12 +187,12 @@ func (st *benchREPL) Provide(ctx context.Context, r *repl.REPL, names []string) 
 	if st.bs == nil {
 		return fmt.Errorf("%s: no benchmark architecture is loaded to read it from; load one with :bench NAME ID (:bench %s --archs 1 needs no data), or .npy tensors with :inputs DIR", strings.Join(names, ", "), bench.NanoName)
 	}
-	in, err := st.bs.inputs(ctx, st.cur, names)
+	in, err := st.bs.Inputs(ctx, st.cur, names)
 	if ctx.Err() != nil {
 		return ctx.Err() // the capture finished (and is cached), but the user asked to stop
 	}
 	if err == nil {
-		err = st.bs.missingChannel(st.cur, in, names)
+		err = st.bs.MissingChannel(st.cur, in, names)
 	}
 	if err != nil {
 		return err
@@ -221,7 +222,7 @@ func (st *benchREPL) rankHook(ctx context.Context, r *repl.REPL, cp *lang.Checke
 			return true, st.rank(ctx, r, p)
 		}
 	}
-	fmt.Fprintf(r.Out, "(on %s/%s, the current architecture; :arch ID picks another)\n", st.bs.b.Name, st.cur.ID)
+	fmt.Fprintf(r.Out, "(on %s/%s, the current architecture; :arch ID picks another)\n", st.bs.Bench.Name, st.cur.ID)
 	return false, nil
 }
 
@@ -234,17 +235,17 @@ func isChannel(name string) bool {
 
 func (st *benchREPL) rank(ctx context.Context, r *repl.REPL, p *interp.Program) error {
 	f, _ := r.Out.(*os.File)
-	bar := newProgress(f, "rank", len(st.sample), f != nil && isTerminal(f) && needsCapture(p))
+	bar := newProgress(f, "rank", len(st.sample), f != nil && isTerminal(f) && study.NeedsCapture(p))
 	rep, _, err := st.bs.Rank(ctx, p, st.sample, 0, bar.update)
 	bar.finish()
 	if err != nil {
 		return err
 	}
 	if v, ok := sameScore(rep.Scores); ok && !rep.Rho.Defined() {
-		fmt.Fprintf(r.Out, "ρ undefined: %s is %s on every architecture (n %d of %s)\n", p.String(), interp.FormatScalar(v), rep.N, st.bs.b.Name)
+		fmt.Fprintf(r.Out, "ρ undefined: %s is %s on every architecture (n %d of %s)\n", p.String(), interp.FormatScalar(v), rep.N, st.bs.Bench.Name)
 		return nil
 	}
-	fmt.Fprintf(r.Out, "ρ %s  τ %s  within-stratum ρ %s  (n %d of %s", rep.Rho.Text(4), rep.Tau.Text(4), rep.Within.Text(4), rep.N, st.bs.b.Name)
+	fmt.Fprintf(r.Out, "ρ %s  τ %s  within-stratum ρ %s  (n %d of %s", rep.Rho.Text(4), rep.Tau.Text(4), rep.Within.Text(4), rep.N, st.bs.Bench.Name)
 	if rep.Invalid > 0 {
 		fmt.Fprintf(r.Out, "; %d invalid", rep.Invalid)
 	}

@@ -29,7 +29,7 @@ func runCapture(env *Env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	n, err := parseArchs(*archs)
+	n, err := study.ParseArchs(*archs)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func runCapture(env *Env, args []string) error {
 	if bs.Capture.NoCache {
 		return usagef("lpz capture fills the cache; --no-cache makes no sense here")
 	}
-	sample, err := selectArchs(bs.b, n, *seed, *ids)
+	sample, err := study.SelectArchs(bs.Bench, n, *seed, *ids)
 	if err != nil {
 		return err
 	}
@@ -63,12 +63,12 @@ func runCapture(env *Env, args []string) error {
 	failed, _ := bs.CaptureAll(ctx, sample, *workers, bar.update)
 	bar.finish()
 	st := c.Stats()
-	fmt.Fprintf(env.Stdout, "benchmark     %s (%d architectures", bs.b.Name, len(sample))
+	fmt.Fprintf(env.Stdout, "benchmark     %s (%d architectures", bs.Bench.Name, len(sample))
 	if *shard != "" {
 		fmt.Fprintf(env.Stdout, ", shard %s", *shard)
 	}
 	fmt.Fprintln(env.Stdout, ")")
-	backend, spec := bs.captureDescription()
+	backend, spec := bs.Describe()
 	fmt.Fprintf(env.Stdout, "capture       %s; backend %s\n", spec, backend)
 	fmt.Fprintf(env.Stdout, "cache         %s\n", c.Cache().Root())
 	printCaptureStats(env.Stdout, st, len(failed), c.Cache())

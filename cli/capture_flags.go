@@ -53,7 +53,7 @@ func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) {
 // and the user left alone; --inputs only for lpz search, whose terminals
 // it names (elsewhere --inputs is a directory).
 func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
-	d := bs.b.Defaults
+	d := bs.Bench.Defaults
 	if d == nil {
 		return
 	}
@@ -72,7 +72,7 @@ func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
 	apply("batch", strconv.Itoa(d.Batch))
 	apply("seq", strconv.Itoa(d.Seq))
 	if len(set) > 0 && w != nil {
-		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.b.Name, strings.Join(set, " "), d.Why)
+		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.Bench.Name, strings.Join(set, " "), d.Why)
 	}
 }
 

@@ -16,10 +16,6 @@ import (
 	"lpz/study"
 )
 
-// channelTypes is the checker environment when no data is loaded: every
-// channel of the table, so scripts can be checked anywhere.
-func channelTypes() map[string]lang.Type { return study.ChannelTypes() }
-
 func runRepl(env *Env, args []string) error {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
@@ -114,7 +110,7 @@ func runCheck(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("want one expression or script file")
 	}
-	types := channelTypes()
+	types := study.ChannelTypes()
 	if *inputs != "" {
 		in, err := interp.LoadInputsDir(*inputs)
 		if err != nil {

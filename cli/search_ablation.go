@@ -32,9 +32,9 @@ func runAblation(ctx context.Context, env *Env, o *searchOpts, bs *benchSession,
 		for si, s := range rep.Settings {
 			labels[si], curves[si] = s.Name, study.MeanHistory(rep.Histories[si])
 		}
-		title := fmt.Sprintf("ablation %s on %s (mean best ρ over seeds %d–%d)", o.ablation, bs.b.Name, o.seed, o.seed+int64(rep.Seeds)-1)
+		title := fmt.Sprintf("ablation %s on %s (mean best ρ over seeds %d–%d)", o.ablation, bs.Bench.Name, o.seed, o.seed+int64(rep.Seeds)-1)
 		if rep.Seeds == 1 {
-			title = fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.b.Name, o.seed)
+			title = fmt.Sprintf("ablation %s on %s (seed %d)", o.ablation, bs.Bench.Name, o.seed)
 		}
 		if err := plotHistory(o.plot, labels, curves, title); err != nil {
 			return fmt.Errorf("the table is above, but --plot failed: %w", err)
@@ -53,7 +53,7 @@ func printAblationTable(w io.Writer, rep *study.AblationReport, bs *benchSession
 	if complete < rep.Seeds {
 		finished = fmt.Sprintf(" (stopped: %d finished by every setting)", complete)
 	}
-	fmt.Fprintf(w, "ablation %s on %s, %d seeds from %d%s (sample %d, all %d)\n", rep.Spec, bs.b.Name, rep.Seeds, rep.Seed, finished, len(sample.Archs), len(bs.b.Archs))
+	fmt.Fprintf(w, "ablation %s on %s, %d seeds from %d%s (sample %d, all %d)\n", rep.Spec, bs.Bench.Name, rep.Seeds, rep.Seed, finished, len(sample.Archs), len(bs.Bench.Archs))
 	fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %-14s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins (sample)", "wins (all)")
 	for si, s := range rep.Settings {
 		cells := rep.Cells[si]

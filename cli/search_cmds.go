@@ -163,7 +163,7 @@ type searchOpts struct {
 // benchFlags are the flags that make another command see the same
 // benchmark and captures as this search (for the report's next command).
 func (o *searchOpts) benchFlags(bs *benchSession) string {
-	out := " --bench " + shellQuote(bs.b.Name)
+	out := " --bench " + shellQuote(bs.Bench.Name)
 	if o.fs == nil {
 		return out
 	}
@@ -283,7 +283,7 @@ func runSearch(env *Env, args []string) error {
 		return err
 	}
 	bs.captureFlags(o.fs, env.Stderr)
-	if o.sample, err = study.SampleSize(bs.b, o.sample); err != nil {
+	if o.sample, err = study.SampleSize(bs.Bench, o.sample); err != nil {
 		return err
 	}
 	terms, err := study.ParseTerminals(o.inputs)
@@ -300,7 +300,7 @@ func runSearch(env *Env, args []string) error {
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	o.capturing = !o.quiet && study.NeedsCaptureNames(study.TerminalNames(terms))
-	sampleArchs := bench.Sample(bs.b, o.sample, o.seed)
+	sampleArchs := bench.Sample(bs.Bench, o.sample, o.seed)
 	capBar := newProgress(env.Stderr, "inputs (sample)", len(sampleArchs), o.capturing)
 	sample, err := bs.Problem(ctx, sampleArchs, terms, capBar.update)
 	capBar.finish()
@@ -375,7 +375,7 @@ func searchPlots(o *searchOpts, bs *benchSession, rep *study.SearchReport) error
 	if o.cfg.Fitness == gp.FitnessWithin {
 		labels = []string{"best within-stratum ρ", "median within-stratum ρ"}
 	}
-	if err := plotHistory(o.plot, labels, [][]gp.GenStats{rep.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.b.Name, o.seed)); err != nil {
+	if err := plotHistory(o.plot, labels, [][]gp.GenStats{rep.History}, fmt.Sprintf("lpz search on %s (seed %d)", bs.Bench.Name, o.seed)); err != nil {
 		return err
 	}
 	w := rep.Winner
@@ -385,11 +385,11 @@ func searchPlots(o *searchOpts, bs *benchSession, rep *study.SearchReport) error
 	ext := filepath.Ext(o.plot)
 	path := strings.TrimSuffix(o.plot, ext) + "-winner" + ext
 	s, t := validPairs(w.Scores, w.Truth)
-	title := w.Formula + " on " + bs.b.Name
+	title := w.Formula + " on " + bs.Bench.Name
 	if w.All != nil {
 		title += fmt.Sprintf(" (all %d: ρ %.4f, τ %.4f)", w.All.N, w.All.Rho, w.All.Tau)
 	}
-	return rank.ScatterPlotLabeled(path, s, t, title, "proxy", bs.b.TruthName)
+	return rank.ScatterPlotLabeled(path, s, t, title, "proxy", bs.Bench.TruthName)
 }
 
 func validPairs(s, t []float64) ([]float64, []float64) {

@@ -40,7 +40,7 @@ func runTable(env *Env, args []string) error {
 	if *md && *asJSON {
 		return usagef("--md and --json exclude each other")
 	}
-	n, err := parseArchs(*archs)
+	n, err := study.ParseArchs(*archs)
 	if err != nil {
 		return err
 	}
@@ -49,11 +49,11 @@ func runTable(env *Env, args []string) error {
 		return err
 	}
 	bs.captureFlags(fs, env.Stderr)
-	rows, err := study.TableRows(bs.b.Name, *withCorpus, *only)
+	rows, err := study.TableRows(bs.Bench.Name, *withCorpus, *only)
 	if err != nil {
 		return err
 	}
-	sample := bench.Sample(bs.b, n, *seed)
+	sample := bench.Sample(bs.Bench, n, *seed)
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	bar := newProgress(env.Stderr, "table", len(sample), study.TableCaptures(rows))
@@ -67,7 +67,7 @@ func runTable(env *Env, args []string) error {
 		stopped = interrupted(ctx, "each row above is over the architectures scored before the signal (its n); their captures are cached: run the same command again to finish")
 	}
 	var sampleSeed *int64
-	if n > 0 && n < len(bs.b.Archs) {
+	if n > 0 && n < len(bs.Bench.Archs) {
 		sampleSeed = seed
 	}
 	rep, err := bs.TableReport(rows, sample, sampleSeed, *against)

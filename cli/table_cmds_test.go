@@ -104,4 +104,3 @@ func TestSharedTableAgainstFlexiBERT(t *testing.T) {
 		t.Fatalf("metric %s, row %+v", r.Metric, np)
 	}
 }
-
