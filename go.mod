@@ -6,11 +6,16 @@ require (
 	github.com/alecthomas/participle/v2 v2.1.4
 	github.com/chzyer/readline v1.5.1
 	github.com/gomlx/gomlx v0.26.0
-	github.com/schollz/progressbar/v3 v3.19.1
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0
 	gopkg.in/yaml.v3 v3.0.1
 	gorgonia.org/tensor v0.9.24
+)
+
+require (
+	github.com/google/renameio/v2 v2.0.2
+	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 )
 
 require (
@@ -30,9 +35,7 @@ require (
 	github.com/gomlx/go-xla v0.1.4 // indirect
 	github.com/google/flatbuffers v1.12.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
-	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/pkg/errors v0.9.1 // indirect
-	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	github.com/xtgo/set v1.0.0 // indirect
 	// gorgonia.org/tensor v0.9.24 asks for a 2022 version that panics at start-up

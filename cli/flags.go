@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/renameio/v2"
+
 	"lpz/lang"
-	"lpz/study"
 )
 
 // parseFlags parses flags that may appear before, between or after the
@@ -336,5 +337,8 @@ func outputFile(flagName, path string, exts ...string) error {
 // plotExts are the formats gonum/plot writes (by extension).
 var plotExts = []string{".png", ".svg", ".pdf", ".eps", ".jpg", ".jpeg", ".tif", ".tiff"}
 
-// writeFileAtomic is study.WriteFileAtomic (lpz fmt -w writes through it).
-func writeFileAtomic(path string, data []byte) error { return study.WriteFileAtomic(path, data) }
+// writeFileAtomic replaces path whole or not at all (a full disk leaves the
+// old file), keeping its permissions: lpz fmt -w writes through it.
+func writeFileAtomic(path string, data []byte) error {
+	return renameio.WriteFile(path, data, 0o644, renameio.WithExistingPermissions())
+}

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/google/renameio/v2"
 
 	"lpz/lang"
 )
@@ -63,20 +64,8 @@ func (s *search) save(path string, gen int) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".checkpoint-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	// Replaced whole or not at all: a stop mid-write keeps the last checkpoint.
+	return renameio.WriteFile(path, data, 0o644)
 }
 
 // LoadCheckpoint reads a checkpoint file.

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
+
 	"lpz/bench"
 	"lpz/rank"
 	"lpz/runtime"
@@ -538,7 +540,7 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return renameio.WriteFile(path, append(data, '\n'), 0o644, renameio.WithExistingPermissions())
 }
 
 func readArchRecord(path string) (*bench.CustomArch, bool) {
