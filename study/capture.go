@@ -379,7 +379,7 @@ func (c *Capturer) captureSet(ctx context.Context, a bench.Arch, set string, run
 			c.count(func(st *CaptureStats) { st.Recovered++ })
 			fmt.Fprintf(c.sess.log(), "lpz: cache entry of %s is damaged (%v); capturing again\n", a.ID, err)
 		}
-		if ok {
+		if ok && holds(e, run) {
 			c.count(func(st *CaptureStats) { st.Cached++ })
 			return entryInputs(e), nil
 		}
@@ -387,7 +387,7 @@ func (c *Capturer) captureSet(ctx context.Context, a bench.Arch, set string, run
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cache != nil { // another goroutine may have captured it meanwhile
-		if e, ok, _ := c.cache.GetLists(key, lists); ok {
+		if e, ok, _ := c.cache.GetLists(key, lists); ok && holds(e, run) {
 			return entryInputs(e), nil
 		}
 	}
@@ -434,6 +434,18 @@ func (c *Capturer) store(key captureKey, a bench.Arch, in interp.Inputs) {
 			fmt.Fprintf(c.sess.log(), "lpz: could not write the capture cache (%v); going on without storing captures (they will be captured again next time)\n", err)
 		})
 	}
+}
+
+// holds reports whether an entry of an opt-in channel set has every channel
+// it was captured for: LLaMA entries written before that family captured
+// GA, HG and GS are empty, and are captured again instead of read.
+func holds(e *cache.Entry, run []string) bool {
+	for _, ch := range run {
+		if _, ok := e.Lists[ch]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // listsToRead are the stored lists a request needs (nil: all).
