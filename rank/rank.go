@@ -75,18 +75,46 @@ func Spearman(x, y []float64) (float64, error) {
 	}
 	rx, ry := Ranks(x), Ranks(y)
 	mean := float64(len(x)+1) / 2 // the mean of average ranks is always (n+1)/2
+	rho, ok := correlation(rx, ry, mean, mean)
+	if !ok {
+		return math.NaN(), ErrUndefined
+	}
+	return math.Max(-1, math.Min(1, rho)), nil
+}
+
+// Pearson returns the Pearson correlation of x and y, undefined for fewer
+// than MinPoints points, mismatched lengths or a constant x or y.
+func Pearson(x, y []float64) Stat {
+	n := len(x)
+	if n < MinPoints || len(y) != n {
+		return Undefined()
+	}
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	r, ok := correlation(x, y, mx/float64(n), my/float64(n))
+	if !ok {
+		return Undefined()
+	}
+	return Stat(r)
+}
+
+// correlation is Σdxdy / √(Σdx² Σdy²) about the given means; ok is false
+// when x or y is constant.
+func correlation(x, y []float64, mx, my float64) (r float64, ok bool) {
 	var sxy, sxx, syy float64
-	for i := range rx {
-		dx, dy := rx[i]-mean, ry[i]-mean
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
 		sxy += dx * dy
 		sxx += dx * dx
 		syy += dy * dy
 	}
 	if sxx == 0 || syy == 0 {
-		return math.NaN(), ErrUndefined
+		return math.NaN(), false
 	}
-	rho := sxy / math.Sqrt(sxx*syy)
-	return math.Max(-1, math.Min(1, rho)), nil
+	return sxy / math.Sqrt(sxx*syy), true
 }
 
 // KendallTauB returns Kendall's τ-b of x and y:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -475,7 +474,7 @@ func (r *TableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string
 		return err
 	}
 	r.N, r.Rho, r.Tau, r.Within = rep.N, rep.Rho, rep.Tau, rep.Within
-	r.Pearson = Pearson(rep.Scores, rank.Oriented(rep.TruthValues, b.HigherIsBetter))
+	r.Pearson = rank.Pearson(rep.Scores, rank.Oriented(rep.TruthValues, b.HigherIsBetter))
 	if metric == "pearson" {
 		r.DRho = diff(r.Pearson, r.Paper.Rho)
 	} else {
@@ -483,33 +482,6 @@ func (r *TableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string
 	}
 	r.DTau = diff(r.Tau, r.Paper.Tau)
 	return nil
-}
-
-// Pearson is Pearson's r; undefined for fewer than rank.MinPoints points
-// or a constant side.
-func Pearson(x, y []float64) rank.Stat {
-	n := len(x)
-	if n < rank.MinPoints || len(y) != n {
-		return rank.Undefined()
-	}
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= float64(n)
-	my /= float64(n)
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return rank.Undefined()
-	}
-	return rank.Stat(sxy / math.Sqrt(sxx*syy))
 }
 
 // diff is ours − paper; undefined when ours is, or the paper has no value.
@@ -575,7 +547,7 @@ func CompareReference(b *bench.Benchmark, ours map[string]float64, sample []benc
 			res.RefTau = rank.Stat(c.Kendall)
 		}
 	}
-	res.RefR = Pearson(y, rank.Oriented(truth, b.HigherIsBetter))
+	res.RefR = rank.Pearson(y, rank.Oriented(truth, b.HigherIsBetter))
 	// Compare on the architectures both sides have.
 	var x []float64
 	y = y[:0]
