@@ -40,15 +40,10 @@ func runTable(env *Env, args []string) error {
 	if *md && *asJSON {
 		return usagef("--md and --json exclude each other")
 	}
-	n, err := study.ParseArchs(*archs)
+	bs, n, err := openFromFlags(fs, env.Stderr, *benchName, *data, *fidelity, *archs)
 	if err != nil {
 		return err
 	}
-	bs, err := openBench(*benchName, *data, *fidelity)
-	if err != nil {
-		return err
-	}
-	bs.captureFlags(fs, env.Stderr)
 	rows, err := study.TableRows(bs.Bench.Name, *withCorpus, *only)
 	if err != nil {
 		return err

@@ -43,13 +43,7 @@ func SampleSize(b *bench.Benchmark, given int) (int, error) {
 // empty names are dropped.
 func ParseTerminals(s string) ([]stdlib.Channel, error) {
 	var out []stdlib.Channel
-	seen := map[string]bool{}
-	for _, name := range strings.Split(s, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" || seen[name] {
-			continue
-		}
-		seen[name] = true
+	for _, name := range splitList(s) {
 		c, ok := stdlib.LookupChannel(name)
 		if !ok {
 			var all []string

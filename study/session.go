@@ -168,13 +168,7 @@ func SelectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arc
 		return bench.Sample(b, n, seed), nil
 	}
 	var out []bench.Arch
-	seen := map[string]bool{}
-	for _, id := range strings.Split(ids, ",") {
-		id = strings.TrimSpace(id)
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
+	for _, id := range splitList(ids) {
 		a, err := FindArch(b, id)
 		if err != nil {
 			return nil, err
@@ -185,6 +179,20 @@ func SelectArchs(b *bench.Benchmark, n int, seed int64, ids string) ([]bench.Arc
 		return nil, optionErrorf("--ids names no architecture")
 	}
 	return out, nil
+}
+
+// splitList splits a comma-separated list, dropping blanks and repeats.
+func splitList(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range strings.Split(s, ",") {
+		x = strings.TrimSpace(x)
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // ParseArchs reads an --archs value: "all" (or empty) is 0, else a positive count.
