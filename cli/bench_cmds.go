@@ -82,19 +82,51 @@ func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
 	return &benchSession{s}, nil
 }
 
-// openFromFlags parses --archs, opens the benchmark the flags name and
-// reads the capture flags (fs) into its session, in that order.
-func openFromFlags(fs *flag.FlagSet, w io.Writer, name, data, fidelity, archs string) (*benchSession, int, error) {
-	n, err := study.ParseArchs(archs)
-	if err != nil {
+// benchArgs are the flags that name a benchmark and which of its
+// architectures a command works on.
+type benchArgs struct {
+	name, data, archs, ids, fidelity *string
+	seed                             *int64
+}
+
+// addBenchArgs defines them (--ids only when withIDs).
+func addBenchArgs(fs *flag.FlagSet, archsUsage string, withIDs bool) *benchArgs {
+	a := &benchArgs{
+		name:  fs.String("bench", "", benchUsage),
+		data:  fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
+		archs: fs.String("archs", "all", archsUsage),
+		ids:   new(string),
+	}
+	if withIDs {
+		a.ids = fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
+	}
+	a.seed = fs.Int64("seed", 42, "seed of the architecture sample")
+	a.fidelity = fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	return a
+}
+
+// open parses --archs, opens the benchmark and reads the capture flags of
+// fs into its session, in that order; n is --archs (0: all).
+func (a *benchArgs) open(fs *flag.FlagSet, w io.Writer) (bs *benchSession, n int, err error) {
+	if n, err = study.ParseArchs(*a.archs); err != nil {
 		return nil, 0, err
 	}
-	bs, err := openBench(name, data, fidelity)
-	if err != nil {
+	if bs, err = openBench(*a.name, *a.data, *a.fidelity); err != nil {
 		return nil, 0, err
 	}
 	bs.captureFlags(fs, w)
 	return bs, n, nil
+}
+
+// selected opens the benchmark (see open) and picks the --ids or a seeded
+// sample of --archs.
+func (a *benchArgs) selected(fs *flag.FlagSet, w io.Writer) (*benchSession, []bench.Arch, error) {
+	bs, n, err := a.open(fs, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	sample, err := study.SelectArchs(bs.Bench, n, *a.seed, *a.ids)
+	return bs, sample, err
 }
 
 // openBenchArch opens benchmark name and finds architecture id in it (see
@@ -109,16 +141,11 @@ func openBenchArch(name, id, data, fidelity string) (*benchSession, bench.Arch, 
 
 func runRank(env *Env, args []string) error {
 	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
-	benchName := fs.String("bench", "", benchUsage)
-	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	archs := fs.String("archs", "all", "all, or N to rank a seeded sample of N architectures")
-	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
-	seed := fs.Int64("seed", 42, "seed of the architecture sample")
+	ba := addBenchArgs(fs, "all, or N to rank a seeded sample of N architectures", true)
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	plot := fs.String("plot", "", "write a scatter plot of proxy vs ground truth to this PNG")
 	scoresFile := fs.String("scores", "", "rank a per-architecture score file (YAML id: value, or CSV id,value) instead of a formula")
 	column := fs.String("column", "", "with --scores: the column (CSV header) or inner key (YAML) to read")
-	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	workers := intFlag(fs, "workers", goruntime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
 	saveScores := fs.String("save-scores", "", "write the per-architecture scores to this YAML file (id: value), readable by --scores")
 	addCaptureFlags(fs)
@@ -135,11 +162,7 @@ func runRank(env *Env, args []string) error {
 	if err := outputFile("save-scores", *saveScores, ".yaml", ".yml"); err != nil {
 		return err
 	}
-	bs, n, err := openFromFlags(fs, env.Stderr, *benchName, *data, *fidelity, *archs)
-	if err != nil {
-		return err
-	}
-	sample, err := study.SelectArchs(bs.Bench, n, *seed, *ids)
+	bs, sample, err := ba.selected(fs, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -179,8 +202,8 @@ func runRank(env *Env, args []string) error {
 		}
 	}
 	report.Data = dataLocation(bs.Bench.Source)
-	if *ids == "" && n > 0 && n < len(bs.Bench.Archs) {
-		report.Seed = seed
+	if *ba.ids == "" && len(sample) < len(bs.Bench.Archs) {
+		report.Seed = ba.seed // a seeded sample
 	}
 	// Printed first: a failing write must not cost the ranking.
 	if *asJSON {

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"lpz/bench"
 	"lpz/cache"
 	"lpz/study"
 )
@@ -156,26 +155,21 @@ func plural(n int, one, many string) string {
 
 func runCapture(env *Env, args []string) error {
 	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
-	benchName := fs.String("bench", "", benchUsage)
-	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	archs := fs.String("archs", "all", "all, or a seeded sample of N")
-	ids := fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
-	seed := fs.Int64("seed", 42, "seed of the architecture sample")
+	ba := addBenchArgs(fs, "all, or a seeded sample of N", true)
 	shard := fs.String("shard", "", "i/n: capture only the i-th of n deterministic shards (0-based), e.g. for a Kubernetes Indexed Job or a Slurm array")
 	workers := intFlag(fs, "workers", 1, 1, maxWorkers, "architectures captured at once (each capture already uses every core)")
-	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	addCaptureFlags(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	bs, n, err := openFromFlags(fs, env.Stderr, *benchName, *data, *fidelity, *archs)
+	bs, n, err := ba.open(fs, env.Stderr)
 	if err != nil {
 		return err
 	}
 	if bs.Capture.NoCache {
 		return usagef("lpz capture fills the cache; --no-cache makes no sense here")
 	}
-	sample, err := study.SelectArchs(bs.Bench, n, *seed, *ids)
+	sample, err := study.SelectArchs(bs.Bench, n, *ba.seed, *ba.ids)
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,12 @@ import (
 
 func runTable(env *Env, args []string) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
-	benchName := fs.String("bench", "", benchUsage)
-	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	archs := fs.String("archs", "all", "all, or N to use a seeded sample of N architectures")
-	seed := fs.Int64("seed", 42, "seed of the architecture sample")
+	ba := addBenchArgs(fs, "all, or N to use a seeded sample of N architectures", false)
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	md := fs.Bool("md", false, "Markdown table (for a paper or the README)")
 	withCorpus := fs.Bool("corpus", false, "also one row per proxy of the top-level corpus/*.lpz scripts")
 	only := fs.String("only", "", "comma-separated proxy names: only these rows (e.g. no_params,decoder_params)")
 	against := fs.String("against", "", "reference directory (e.g. ../shared/bench/reference): rank correlation of our values with the earlier implementations'")
-	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 	workers := intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
 	addCaptureFlags(fs)
 	pos, err := parseFlags(fs, args)
@@ -40,7 +36,7 @@ func runTable(env *Env, args []string) error {
 	if *md && *asJSON {
 		return usagef("--md and --json exclude each other")
 	}
-	bs, n, err := openFromFlags(fs, env.Stderr, *benchName, *data, *fidelity, *archs)
+	bs, n, err := ba.open(fs, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -48,7 +44,7 @@ func runTable(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sample := bench.Sample(bs.Bench, n, *seed)
+	sample := bench.Sample(bs.Bench, n, *ba.seed)
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	bar := newProgress(env.Stderr, "table", len(sample), study.TableCaptures(rows))
@@ -63,7 +59,7 @@ func runTable(env *Env, args []string) error {
 	}
 	var sampleSeed *int64
 	if n > 0 && n < len(bs.Bench.Archs) {
-		sampleSeed = seed
+		sampleSeed = ba.seed
 	}
 	rep, err := bs.TableReport(rows, sample, sampleSeed, *against)
 	if err != nil {
