@@ -41,13 +41,71 @@ func loadGPT2(dir string) (*Benchmark, error) {
 	lerr := func(file, rec, msg string, err error) error {
 		return &LoadError{Bench: b.Name, File: file, Record: rec, Msg: msg, Hint: GPT2SourceHint, Err: err}
 	}
-
-	// Enumerate config_I/jK directories, ordered numerically.
-	type cfgPath struct {
-		i, j int
-		path string
+	cfgs, err := gpt2ConfigPaths(dir, lerr)
+	if err != nil {
+		return nil, err
 	}
-	var cfgs []cfgPath
+	pplFile := filepath.Join(dir, "ppl_summary.yaml")
+	ppl, err := readSummary(pplFile)
+	if err != nil {
+		return nil, lerr(pplFile, "", "cannot read", err)
+	}
+	parFile := filepath.Join(dir, "params_summary.yaml")
+	par, err := readSummary(parFile)
+	if err != nil {
+		return nil, lerr(parFile, "", "cannot read", err)
+	}
+	seen := make(map[string]bool, len(cfgs))
+	b.Archs = make([]Arch, 0, len(cfgs))
+	for _, c := range cfgs {
+		id := fmt.Sprintf("config_%d_j%d", c.i, c.j)
+		if seen[id] {
+			return nil, lerr(c.path, id, "duplicate architecture id (leading zeros in a directory name?)", nil)
+		}
+		seen[id] = true
+		cfg, err := readGPT2Config(c.path)
+		if err != nil {
+			var le *LoadError
+			if errors.As(err, &le) {
+				le.Bench, le.Hint = b.Name, GPT2SourceHint
+				return nil, le
+			}
+			return nil, lerr(c.path, "", "cannot read", err)
+		}
+		a := Arch{ID: id, GPT2: cfg, Extra: map[string]float64{}, Params: map[string]int64{}}
+		if err := gpt2Truth(&a, ppl, pplFile, lerr); err != nil {
+			return nil, err
+		}
+		if err := gpt2Params(&a, par, parFile, lerr); err != nil {
+			return nil, err
+		}
+		b.Archs = append(b.Archs, a)
+	}
+	for _, s := range []struct {
+		file string
+		m    map[string]summaryEntry
+	}{{pplFile, ppl}, {parFile, par}} {
+		for k, e := range s.m {
+			if !seen[k] {
+				return nil, lerr(s.file, fmt.Sprintf("%s (line %d)", k, e.line),
+					"key has no matching config_I/jK/model_config.yaml (incomplete copy?)", nil)
+			}
+		}
+	}
+	return b, nil
+}
+
+type loadErrorFunc func(file, rec, msg string, err error) error
+
+type gpt2ConfigPath struct {
+	i, j int
+	path string
+}
+
+// gpt2ConfigPaths enumerates the config_I/jK directories of dir, ordered
+// numerically.
+func gpt2ConfigPaths(dir string, lerr loadErrorFunc) ([]gpt2ConfigPath, error) {
+	var cfgs []gpt2ConfigPath
 	top, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, lerr(dir, "", "cannot read benchmark directory", err)
@@ -74,7 +132,7 @@ func loadGPT2(dir string) (*Benchmark, error) {
 			if err != nil {
 				return nil, lerr(filepath.Join(dir, e.Name(), s.Name()), "", "bad j index", err)
 			}
-			cfgs = append(cfgs, cfgPath{i, j, filepath.Join(dir, e.Name(), s.Name(), "model_config.yaml")})
+			cfgs = append(cfgs, gpt2ConfigPath{i, j, filepath.Join(dir, e.Name(), s.Name(), "model_config.yaml")})
 		}
 	}
 	if len(cfgs) == 0 {
@@ -86,84 +144,50 @@ func loadGPT2(dir string) (*Benchmark, error) {
 		}
 		return cfgs[a].j < cfgs[c].j
 	})
+	return cfgs, nil
+}
 
-	pplFile := filepath.Join(dir, "ppl_summary.yaml")
-	ppl, err := readSummary(pplFile)
-	if err != nil {
-		return nil, lerr(pplFile, "", "cannot read", err)
+// gpt2Truth reads a's valid_ppl (the ground truth) and the other
+// perplexity summary values from ppl_summary.yaml.
+func gpt2Truth(a *Arch, ppl map[string]summaryEntry, file string, lerr loadErrorFunc) error {
+	pe, ok := ppl[a.ID]
+	if !ok {
+		return lerr(file, a.ID, "no entry for this architecture", nil)
 	}
-	parFile := filepath.Join(dir, "params_summary.yaml")
-	par, err := readSummary(parFile)
-	if err != nil {
-		return nil, lerr(parFile, "", "cannot read", err)
+	for k, v := range pe.vals {
+		if k == "valid_ppl" {
+			continue
+		}
+		a.Extra[k] = v
 	}
+	vp, ok := pe.vals["valid_ppl"]
+	if !ok {
+		return lerr(file, a.ID, "valid_ppl missing", nil)
+	}
+	if !(vp > 0) || math.IsInf(vp, 0) {
+		return lerr(file, fmt.Sprintf("%s (line %d)", a.ID, pe.line), fmt.Sprintf("valid_ppl %v is not a positive finite number", vp), nil)
+	}
+	a.Truth = vp
+	return nil
+}
 
-	seen := make(map[string]bool, len(cfgs))
-	b.Archs = make([]Arch, 0, len(cfgs))
-	for _, c := range cfgs {
-		id := fmt.Sprintf("config_%d_j%d", c.i, c.j)
-		if seen[id] {
-			return nil, lerr(c.path, id, "duplicate architecture id (leading zeros in a directory name?)", nil)
-		}
-		seen[id] = true
-		cfg, err := readGPT2Config(c.path)
-		if err != nil {
-			var le *LoadError
-			if errors.As(err, &le) {
-				le.Bench, le.Hint = b.Name, GPT2SourceHint
-				return nil, le
-			}
-			return nil, lerr(c.path, "", "cannot read", err)
-		}
-		a := Arch{ID: id, GPT2: cfg, Extra: map[string]float64{}, Params: map[string]int64{}}
-
-		pe, ok := ppl[id]
+// gpt2Params reads a's published parameter counts from params_summary.yaml.
+func gpt2Params(a *Arch, par map[string]summaryEntry, file string, lerr loadErrorFunc) error {
+	pp, ok := par[a.ID]
+	if !ok {
+		return lerr(file, a.ID, "no entry for this architecture", nil)
+	}
+	for _, k := range gpt2ParamKeys {
+		v, ok := pp.vals[k]
 		if !ok {
-			return nil, lerr(pplFile, id, "no entry for this architecture", nil)
+			return lerr(file, a.ID, k+" missing", nil)
 		}
-		for k, v := range pe.vals {
-			if k == "valid_ppl" {
-				continue
-			}
-			a.Extra[k] = v
+		if v < 0 || v != math.Trunc(v) || v > 1<<53 {
+			return lerr(file, a.ID, fmt.Sprintf("%s = %v is not a non-negative integer", k, v), nil)
 		}
-		vp, ok := pe.vals["valid_ppl"]
-		if !ok {
-			return nil, lerr(pplFile, id, "valid_ppl missing", nil)
-		}
-		if !(vp > 0) || math.IsInf(vp, 0) {
-			return nil, lerr(pplFile, fmt.Sprintf("%s (line %d)", id, pe.line), fmt.Sprintf("valid_ppl %v is not a positive finite number", vp), nil)
-		}
-		a.Truth = vp
-
-		pp, ok := par[id]
-		if !ok {
-			return nil, lerr(parFile, id, "no entry for this architecture", nil)
-		}
-		for _, k := range gpt2ParamKeys {
-			v, ok := pp.vals[k]
-			if !ok {
-				return nil, lerr(parFile, id, k+" missing", nil)
-			}
-			if v < 0 || v != math.Trunc(v) || v > 1<<53 {
-				return nil, lerr(parFile, id, fmt.Sprintf("%s = %v is not a non-negative integer", k, v), nil)
-			}
-			a.Params[k] = int64(v)
-		}
-		b.Archs = append(b.Archs, a)
+		a.Params[k] = int64(v)
 	}
-	for _, s := range []struct {
-		file string
-		m    map[string]summaryEntry
-	}{{pplFile, ppl}, {parFile, par}} {
-		for k, e := range s.m {
-			if !seen[k] {
-				return nil, lerr(s.file, fmt.Sprintf("%s (line %d)", k, e.line),
-					"key has no matching config_I/jK/model_config.yaml (incomplete copy?)", nil)
-			}
-		}
-	}
-	return b, nil
+	return nil
 }
 
 type summaryEntry struct {
