@@ -14,7 +14,9 @@
 //     capture channels a formula reads, captured once through the on-disk
 //     cache ([Session.Capturer], [CaptureSettings]) or provided by the
 //     caller ([Session.Channels]).
-//   - [Compile], [Session.Score]: a proxy formula scored over architectures;
+//   - [Compile], [Session.Score], [Session.Rank]: a proxy formula scored
+//     over architectures and ranked against the ground truth
+//     (rank.Report, whose rank.Quality is the one quality type);
 //     [ForEach] is the one worker helper (cancellation, progress) the
 //     pipeline's loops share.
 //   - [Session.Problem], [Session.Search]: evolve a proxy (package gp) on a
@@ -22,7 +24,13 @@
 //     [SeedFormulas] from the corpus), then measure the winners on every
 //     architecture and on those held out ([SearchReport]);
 //     [Session.Ablation] compares search settings over seeds.
-//   - [ListCache], [CacheBudget]: what the capture cache holds.
+//   - [TableRows], [Session.ScoreTable], [Session.TableReport]: the paper's
+//     baseline proxies side by side with its published tables
+//     ([CompareReference] against the earlier implementations' values).
+//   - [Build]: ground truth of one's own — train every architecture of a
+//     search space on a text and write a benchmark the rest reads.
+//   - [Session.CaptureAll], [Shard]: fill the capture cache ahead of time;
+//     [ListCache], [CacheBudget]: what it holds.
 //
 // Host tensors cross into the library as gorgonia.org/tensor values through
 // package lpz/gtensor.
