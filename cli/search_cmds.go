@@ -37,21 +37,6 @@ func installSearchREPL(r *repl.REPL) {
 	})
 }
 
-// canonOps replaces operator aliases by canonical names (unknown names are
-// left as they are).
-func canonOps(e lang.Expr) lang.Expr {
-	e = lang.Clone(e)
-	lang.Walk(e, func(x lang.Expr) bool {
-		if c, ok := x.(*lang.Call); ok {
-			if op, ok := stdlib.Default.Lookup(c.Op); ok {
-				c.Op = op.Name
-			}
-		}
-		return true
-	})
-	return e
-}
-
 func simplify(w io.Writer, src string) error {
 	return simplifyWith(w, src, "")
 }
@@ -80,7 +65,7 @@ func simplifyWith(w io.Writer, src, rulesFile string) error {
 	if err != nil {
 		return err
 	}
-	out, steps, err := rules.Rewrite(canonOps(e))
+	out, steps, err := rules.Rewrite(stdlib.Default.CanonOps(e))
 	for _, s := range steps {
 		fmt.Fprintf(w, "  %s  =>  %s    [%s]\n", lang.Print(s.Before), lang.Print(s.After), s.Rule)
 	}
