@@ -71,7 +71,7 @@ func runScript(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("want one script file, got %d arguments", len(pos))
 	}
-	src, err := readSource(pos[0])
+	src, err := lang.ReadSource(pos[0])
 	if err != nil {
 		return err
 	}
@@ -120,9 +120,9 @@ func runCheck(env *Env, args []string) error {
 	}
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: types}
 	file, src := "<input>", pos[0]
-	if _, statErr := os.Stat(pos[0]); statErr == nil || looksLikePath(pos[0]) {
+	if lang.IsSourceFile(pos[0]) {
 		file = pos[0]
-		if src, err = readSource(file); err != nil {
+		if src, err = lang.ReadSource(file); err != nil {
 			return err
 		}
 		prog, err := lang.Parse(file, src)
@@ -248,7 +248,7 @@ func runOps(env *Env, args []string) error {
 			return usagef("--md prints the whole table; leave out %q", names[0])
 		}
 		for i, name := range names {
-			entry, err := opEntry(name)
+			entry, err := stdlib.Default.Entry(name)
 			if err != nil {
 				return err
 			}
@@ -260,21 +260,10 @@ func runOps(env *Env, args []string) error {
 		return nil
 	}
 	if *md {
-		fmt.Fprintln(env.Stdout, "| op | aliases | class | definition | doc | cost |\n|---|---|---|---|---|---|")
-		for _, op := range stdlib.Default.AllOps() {
-			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s | %s | %s | %d |\n", op.Name, strings.Join(op.Aliases, ", "), op.Class, mdEscape(op.Def), mdEscape(op.Doc), op.Cost)
-		}
-		fmt.Fprintln(env.Stdout, "\n| input | type | what |\n|---|---|---|")
-		for _, c := range append(append([]stdlib.Channel{}, stdlib.Channels...), stdlib.ExtraChannels...) {
-			fmt.Fprintf(env.Stdout, "| `%s` | %s | %s |\n", c.Name, c.Type, c.Doc)
-		}
+		fmt.Fprint(env.Stdout, stdlib.Default.Markdown())
 		return nil
 	}
-	fmt.Fprint(env.Stdout, stdlib.Default.Reference())
-	fmt.Fprintln(env.Stdout, "inputs (capture channels and architecture scalars):")
-	for _, c := range append(append([]stdlib.Channel{}, stdlib.Channels...), stdlib.ExtraChannels...) {
-		fmt.Fprintf(env.Stdout, "  %-8s %-22s %s\n", c.Name, c.Type, c.Doc)
-	}
+	fmt.Fprint(env.Stdout, stdlib.Default.Reference()+stdlib.ChannelReference())
 	return nil
 }
 
@@ -288,7 +277,7 @@ func runFmt(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("want one script file")
 	}
-	src, err := readSource(pos[0])
+	src, err := lang.ReadSource(pos[0])
 	if err != nil {
 		return err
 	}
