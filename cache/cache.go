@@ -62,6 +62,7 @@ package cache
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,6 +83,7 @@ import (
 	"sync"
 	"time"
 
+	"lpz/parallel"
 	"lpz/tensor"
 )
 
@@ -648,43 +650,18 @@ func (c *Cache) GetLists(key any, lists []string) (e *Entry, found bool, err err
 	}
 	// Larger files first so the workers finish together.
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.f.Bytes, a.f.Bytes) })
-	workers := min(len(jobs), runtime.GOMAXPROCS(0), 8)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr string
-		next     int
-	)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := sha256.New()
-			for {
-				mu.Lock()
-				if next >= len(jobs) || firstErr != "" {
-					mu.Unlock()
-					return
-				}
-				j := jobs[next]
-				next++
-				mu.Unlock()
-				t, reason := readVerified(filepath.Join(dir, j.f.File), j.f, h)
-				if reason != "" {
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = reason
-					}
-					mu.Unlock()
-					return
-				}
-				tensors[j.list][j.idx] = t
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != "" {
-		return nil, false, c.corrupt(dir, firstErr)
+	// At most 8 readers: more only contend for the disk.
+	_, err = parallel.For(context.Background(), len(jobs), parallel.Options{Workers: min(runtime.GOMAXPROCS(0), 8)}, func(k int) error {
+		j := jobs[k]
+		t, reason := readVerified(filepath.Join(dir, j.f.File), j.f, sha256.New())
+		if reason != "" {
+			return errors.New(reason)
+		}
+		tensors[j.list][j.idx] = t
+		return nil
+	})
+	if err != nil {
+		return nil, false, c.corrupt(dir, err.Error())
 	}
 	for li, l := range m.Lists {
 		if want != nil && !want[l.Name] {

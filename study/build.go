@@ -18,6 +18,7 @@ import (
 	"github.com/google/renameio/v2"
 
 	"lpz/bench"
+	"lpz/parallel"
 	"lpz/rank"
 	"lpz/runtime"
 	"lpz/tokenizer"
@@ -442,17 +443,17 @@ func (b *builder) evidence(ctx context.Context) error {
 	return nil
 }
 
-// forEachUntilError runs f over [0, n) with ForEach and returns f's first
+// forEachUntilError runs f over [0, n) with parallel.For and returns f's first
 // error; after it no further index starts (those running finish).
 func forEachUntilError(ctx context.Context, n, workers int, f func(i int) error) error {
 	var mu sync.Mutex
 	var first error
-	_, _ = ForEach(ctx, n, workers, nil, func(_ context.Context, i int) {
+	_, _ = parallel.For(ctx, n, parallel.Options{Workers: workers, KeepGoing: true}, func(i int) error {
 		mu.Lock()
 		failed := first != nil
 		mu.Unlock()
 		if failed {
-			return
+			return nil
 		}
 		if err := f(i); err != nil {
 			mu.Lock()
@@ -461,6 +462,7 @@ func forEachUntilError(ctx context.Context, n, workers int, f func(i int) error)
 			}
 			mu.Unlock()
 		}
+		return nil
 	})
 	return first
 }

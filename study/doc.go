@@ -17,7 +17,7 @@
 //   - [Compile], [Session.Score], [Session.Rank]: a proxy formula scored
 //     over architectures and ranked against the ground truth
 //     (rank.Report, whose rank.Quality is the one quality type);
-//     [ForEach] is the one worker helper (cancellation, progress) the
+//     package lpz/parallel is the one worker pool (cancellation, progress) the
 //     pipeline's loops share.
 //   - [Session.Problem], [Session.Search]: evolve a proxy (package gp) on a
 //     fitness sample of the architectures ([SampleSize], [ParseTerminals],

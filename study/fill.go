@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"lpz/bench"
+	"lpz/parallel"
 )
 
 // Shard keeps the i-th of n deterministic shards of archs (every n-th from
@@ -31,10 +32,11 @@ func (s *Session) CaptureAll(ctx context.Context, archs []bench.Arch, workers in
 		return nil, err
 	}
 	errs := make([]error, len(archs))
-	_, err = ForEach(ctx, len(archs), workers, progress, func(ctx context.Context, i int) {
+	_, err = parallel.For(ctx, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
 		if _, err := c.Capture(ctx, archs[i], nil); err != nil && ctx.Err() == nil {
 			errs[i] = fmt.Errorf("%s: %w", archs[i].ID, err)
 		}
+		return nil
 	})
 	for _, e := range errs {
 		if e != nil {

@@ -16,6 +16,7 @@ import (
 	"lpz/gp"
 	"lpz/interp"
 	"lpz/lang"
+	"lpz/parallel"
 	"lpz/rank"
 	"lpz/stdlib"
 )
@@ -506,15 +507,16 @@ func (s *Session) assessAll(ctx context.Context, exprs []lang.Expr, terms []stdl
 		scores[i] = make([]float64, len(archs))
 	}
 	errs := make([]error, len(archs))
-	if _, err := ForEach(ctx, len(archs), max(1, workers), progress, func(ctx context.Context, j int) {
+	if _, err := parallel.For(ctx, len(archs), parallel.Options{Workers: max(1, workers), KeepGoing: true, Progress: progress}, func(j int) error {
 		in, err := s.Inputs(ctx, archs[j], channels)
 		if err != nil {
 			errs[j] = err
-			return
+			return nil
 		}
 		for i, prog := range progs {
 			scores[i][j], _ = gp.Score(ctx, prog, in)
 		}
+		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"lpz/corpus"
 	"lpz/interp"
 	"lpz/lang"
+	"lpz/parallel"
 	"lpz/rank"
 	"lpz/stdlib"
 )
@@ -292,10 +293,11 @@ func (s *Session) ScoreTable(ctx context.Context, rows []*TableRow, archs []benc
 	defer stop()
 	var first error
 	var once sync.Once
-	_, _ = ForEach(run, len(archs), workers, progress, func(run context.Context, i int) {
+	_, _ = parallel.For(run, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
 		if err := ts.score(run, archs[i]); err != nil {
 			once.Do(func() { first = err; stop() })
 		}
+		return nil
 	})
 	if err := ctx.Err(); err != nil {
 		return err
