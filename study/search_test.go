@@ -16,7 +16,7 @@ func TestSampleSize(t *testing.T) {
 	b := &bench.Benchmark{Name: "b"}
 	for _, tc := range []struct {
 		archs, given, want int
-		bad               bool
+		bad                bool
 	}{
 		{200, 0, DefaultSample, false}, // the paper's
 		{30, 0, 20, false},             // two thirds: some are held out
