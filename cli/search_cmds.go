@@ -41,18 +41,6 @@ func simplify(w io.Writer, src string) error {
 	return simplifyWith(w, src, "")
 }
 
-// loadRules reads a user's rules file, or the embedded one for "".
-func loadRules(path string) (*lang.RuleSet, error) {
-	if path == "" {
-		return stdlib.Rules()
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return stdlib.LoadRules(path, string(b))
-}
-
 func simplifyWith(w io.Writer, src, rulesFile string) error {
 	if src == "" {
 		return usagef("want an expression: simplify EXPR")
@@ -61,23 +49,23 @@ func simplifyWith(w io.Writer, src, rulesFile string) error {
 	if err != nil {
 		return err
 	}
-	rules, err := loadRules(rulesFile)
+	rules, err := stdlib.ReadRules(rulesFile)
 	if err != nil {
 		return err
 	}
-	out, steps, err := rules.Rewrite(stdlib.Default.CanonOps(e))
-	for _, s := range steps {
-		fmt.Fprintf(w, "  %s  =>  %s    [%s]\n", lang.Print(s.Before), lang.Print(s.After), s.Rule)
+	s, err := stdlib.Simplify(e, rules)
+	for _, step := range s.Steps {
+		fmt.Fprintf(w, "  %s  =>  %s    [%s]\n", lang.Print(step.Before), lang.Print(step.After), step.Rule)
 	}
 	if err != nil {
 		return err
 	}
-	if len(steps) == 0 {
+	if len(s.Steps) == 0 {
 		fmt.Fprintln(w, "  (no rule applies)")
 	}
-	fmt.Fprintln(w, lang.Print(out))
-	if r, at := rules.Rejected(out); r != nil {
-		fmt.Fprintf(w, "rejected: %s matches %s\n", r, lang.Print(at))
+	fmt.Fprintln(w, lang.Print(s.Result))
+	if s.Rejected != nil {
+		fmt.Fprintf(w, "rejected: %s matches %s\n", s.Rejected, lang.Print(s.RejectedAt))
 	}
 	return nil
 }
@@ -242,7 +230,7 @@ func parseSearchFlags(env *Env, args []string) (*searchOpts, error) {
 	}
 	o.cfg.NoRPS = *noRPS
 	if *rulesFile != "" {
-		if o.cfg.Rules, err = loadRules(*rulesFile); err != nil {
+		if o.cfg.Rules, err = stdlib.ReadRules(*rulesFile); err != nil {
 			return nil, err
 		}
 	}
