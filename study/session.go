@@ -272,6 +272,23 @@ func (s *Session) MissingChannel(a bench.Arch, in interp.Inputs, channels []stri
 	return nil
 }
 
+// ArchInputs returns a's inputs for the named channels (see Inputs), or
+// names the first one a's family cannot capture. When ctx is cancelled the
+// error is ctx's, though the captures that finished are cached.
+func (s *Session) ArchInputs(ctx context.Context, a bench.Arch, channels []string) (interp.Inputs, error) {
+	in, err := s.Inputs(ctx, a, channels)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err == nil {
+		err = s.MissingChannel(a, in, channels)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
 // DeriveSubsets adds the channels of stdlib.Subsets (W/G by module) that
 // in lacks and whose source carries entry names.
 func DeriveSubsets(in interp.Inputs) {
