@@ -13,6 +13,7 @@ import (
 
 	"lpz/interp"
 	"lpz/lang"
+	"lpz/parallel"
 	"lpz/stdlib"
 	"lpz/tensor"
 )
@@ -258,30 +259,13 @@ func (ev *evaluator) scoreRange(ctx context.Context, root *enode, lo, hi int, sc
 			scores[i] = v.Scalar
 		}
 	}
-	w := ev.workers
-	if w <= 1 || hi-lo < 2 {
-		for i := lo; i < hi; i++ {
-			one(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	next.Store(int64(lo))
-	for k := 0; k < min(w, hi-lo); k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= hi {
-					return
-				}
-				one(i)
-			}
-		}()
-	}
-	wg.Wait()
+	// Each architecture's own evaluation notices a cancellation (and says
+	// so in its error), so every index runs: none is left without a score
+	// or an error.
+	parallel.For(context.Background(), hi-lo, parallel.Options{Workers: ev.workers, KeepGoing: true}, func(k int) error {
+		one(lo + k)
+		return nil
+	})
 }
 
 // firstError is the failure of the first failing architecture in order.

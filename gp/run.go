@@ -292,6 +292,50 @@ func (s *search) undoGeneration(g genStart) error {
 
 // Run searches for a proxy.
 func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
+	s, err := newSearch(prob, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg = s.cfg
+	first := 1
+	if cfg.Resume != nil {
+		if first, err = s.restore(cfg.Resume); err != nil {
+			return nil, err
+		}
+	} else if err := s.initPopulation(ctx); err != nil {
+		if ctx.Err() == nil || len(s.pop) == 0 {
+			return nil, err
+		}
+		// Interrupted while filling the population: what was evaluated is
+		// reported, but no checkpoint is written (a resumed run would
+		// continue with too small a population).
+		s.sortPop()
+		s.res.Stopped = "interrupted"
+		s.report(0)
+		return s.finish(), nil
+	}
+	s.res.Stopped = "gens"
+	if cfg.Resume == nil {
+		s.bestGen = 0
+	}
+	s.report(first - 1)
+	if err := s.evolve(ctx, first); err != nil {
+		return nil, err
+	}
+	// StopAfter stands for a kill, which writes nothing; a cancelled
+	// context is an orderly stop that keeps its state.
+	if s.res.Stopped == "interrupted" && ctx.Err() != nil && cfg.Checkpoint != "" {
+		if err := s.save(cfg.Checkpoint, s.res.Generations); err != nil {
+			return nil, fmt.Errorf("gp: writing the checkpoint of the interrupted search: %w", err)
+		}
+		s.res.Checkpointed = true
+	}
+	return s.finish(), nil
+}
+
+// newSearch sets a search up: its generator, rules, evaluator and random
+// source, with cfg's defaults filled in.
+func newSearch(prob *Problem, cfg Config) (*search, error) {
 	cfg.fill()
 	if len(prob.Archs) < 3 {
 		return nil, fmt.Errorf("gp: need at least 3 architectures, have %d", len(prob.Archs))
@@ -331,45 +375,30 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 	}
 	s.pcg = rand.NewPCG(cfg.Seed, 0x6770) // "gp"
 	s.r = rand.New(s.pcg)
-	first := 1
-	if cfg.Resume != nil {
-		if first, err = s.restore(cfg.Resume); err != nil {
-			return nil, err
-		}
-	} else if err := s.initPopulation(ctx); err != nil {
-		if ctx.Err() == nil || len(s.pop) == 0 {
-			return nil, err
-		}
-		// Interrupted while filling the population: what was evaluated is
-		// reported, but no checkpoint is written (a resumed run would
-		// continue with too small a population).
-		s.sortPop()
-		s.res.Stopped = "interrupted"
-		s.report(0)
-		return s.finish(), nil
-	}
-	s.res.Stopped = "gens"
+	return s, nil
+}
+
+// evolve runs generations first… of the steady-state loop (one offspring
+// each) until the budget, a stopping rule or ctx ends it; res.Stopped says
+// which.
+func (s *search) evolve(ctx context.Context, first int) error {
 	bestFit := s.pop[0].Fitness
-	if cfg.Resume == nil {
-		s.bestGen = 0
-	}
-	s.report(first - 1)
-	for gen := first; gen <= cfg.Gens; gen++ {
+	for gen := first; gen <= s.cfg.Gens; gen++ {
 		if ctx.Err() != nil {
 			s.res.Stopped = "interrupted"
 			break
 		}
-		if cfg.TimeLimit > 0 && time.Since(s.start) > cfg.TimeLimit {
+		if s.cfg.TimeLimit > 0 && time.Since(s.start) > s.cfg.TimeLimit {
 			s.res.Stopped = "time-limit"
 			break
 		}
-		if cfg.Patience > 0 && gen-1-s.bestGen >= cfg.Patience {
+		if s.cfg.Patience > 0 && gen-1-s.bestGen >= s.cfg.Patience {
 			s.res.Stopped = "patience"
 			break
 		}
 		mark, err := s.markGeneration()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		child, err := s.offspring(ctx, gen)
 		if err != nil {
@@ -379,12 +408,12 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 			}
 			if ctx.Err() != nil {
 				if err := s.undoGeneration(mark); err != nil {
-					return nil, err
+					return err
 				}
 				s.res.Stopped = "interrupted"
 				break
 			}
-			return nil, err
+			return err
 		}
 		// Steady state: the child replaces the worst if it is better.
 		if worst := len(s.pop) - 1; child.Fitness > s.pop[worst].Fitness {
@@ -396,25 +425,17 @@ func Run(ctx context.Context, prob *Problem, cfg Config) (*Result, error) {
 		}
 		s.res.Generations = gen
 		s.report(gen)
-		if cfg.Checkpoint != "" && cfg.CheckpointEvery > 0 && gen%cfg.CheckpointEvery == 0 {
-			if err := s.save(cfg.Checkpoint, gen); err != nil {
-				return nil, err
+		if s.cfg.Checkpoint != "" && s.cfg.CheckpointEvery > 0 && gen%s.cfg.CheckpointEvery == 0 {
+			if err := s.save(s.cfg.Checkpoint, gen); err != nil {
+				return err
 			}
 		}
-		if cfg.StopAfter > 0 && gen >= cfg.StopAfter {
+		if s.cfg.StopAfter > 0 && gen >= s.cfg.StopAfter {
 			s.res.Stopped = "interrupted"
 			break
 		}
 	}
-	// StopAfter stands for a kill, which writes nothing; a cancelled
-	// context is an orderly stop that keeps its state.
-	if s.res.Stopped == "interrupted" && ctx.Err() != nil && cfg.Checkpoint != "" {
-		if err := s.save(cfg.Checkpoint, s.res.Generations); err != nil {
-			return nil, fmt.Errorf("gp: writing the checkpoint of the interrupted search: %w", err)
-		}
-		s.res.Checkpointed = true
-	}
-	return s.finish(), nil
+	return nil
 }
 
 var errExhausted = errors.New("gp: no new valid child found (search space exhausted?)")

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"lpz/lang"
+	"lpz/parallel"
 	"lpz/stdlib"
 	"lpz/tensor"
 )
@@ -169,51 +169,16 @@ func (ev *evaluator) apply(n *node, args []Value) (Value, error) {
 // parallel runs f(i) for i in [0, n) on up to ev.workers goroutines when
 // the work is large enough to pay for them.
 func (ev *evaluator) parallel(n int, elems int, f func(i int)) error {
-	if ev.workers <= 1 || n < 2 || elems < 1<<16 {
-		for i := 0; i < n; i++ {
-			if i&7 == 0 {
-				if err := ev.ctx.Err(); err != nil {
-					return err
-				}
-			}
-			f(i)
-		}
+	workers := ev.workers
+	if n < 2 || elems < 1<<16 {
+		workers = 1
+	}
+	// A panicking kernel comes back here from the workers, for Eval's
+	// recover, which names the op.
+	_, err := parallel.For(ev.ctx, n, parallel.Options{Workers: workers}, func(i int) error {
+		f(i)
 		return nil
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	var panicked sync.Once
-	var panicValue any
-	for w := 0; w < min(ev.workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A panic must not end the process from a worker: hand it to
-			// Eval's recover, which names the op.
-			defer func() {
-				if r := recover(); r != nil {
-					panicked.Do(func() { panicValue = r })
-					for range next {
-					}
-				}
-			}()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	var err error
-	for i := 0; i < n; i++ {
-		if err = ev.ctx.Err(); err != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if panicValue != nil {
-		panic(panicValue)
-	}
+	})
 	return err
 }
 
