@@ -7,10 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -198,7 +196,7 @@ func runRank(env *Env, args []string) error {
 			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", scored, len(sample))
 		}
 	}
-	report.Data = dataLocation(bs.Bench.Source)
+	report.Data = study.DataLocation(bs.Bench.Source)
 	if *ba.ids == "" && len(sample) < len(bs.Bench.Archs) {
 		report.Seed = ba.seed // a seeded sample
 	}
@@ -213,7 +211,7 @@ func runRank(env *Env, args []string) error {
 		fmt.Fprint(env.Stdout, report.Text())
 	}
 	if *saveScores != "" {
-		if err := writeScores(*saveScores, report); err != nil {
+		if err := study.WriteScores(*saveScores, report); err != nil {
 			return fmt.Errorf("the ranking is above, but --save-scores failed: %w", err)
 		}
 	}
@@ -224,21 +222,6 @@ func runRank(env *Env, args []string) error {
 		}
 	}
 	return stopped
-}
-
-// writeScores saves a report's scores as YAML "id: value" lines in
-// benchmark order, with a comment saying what produced them.
-func writeScores(path string, r *rank.Report) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# lpz rank scores: proxy %s, benchmark %s, data %s", r.Proxy, r.Bench, r.Data)
-	if r.Capture != "" {
-		fmt.Fprintf(&b, ", capture %s, backend %s", r.Capture, r.Backend)
-	}
-	b.WriteByte('\n')
-	for i, id := range r.IDs {
-		fmt.Fprintf(&b, "%s: %s\n", id, strconv.FormatFloat(r.Scores[i], 'g', -1, 64))
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func runBench(env *Env, args []string) error {
@@ -269,7 +252,7 @@ func runBench(env *Env, args []string) error {
 				fmt.Fprintf(env.Stdout, "  %-15s not loaded: %v\n", name, firstLine(err.Error()))
 				continue
 			}
-			lo, hi := truthRange(b)
+			lo, hi := study.TruthRange(b)
 			dir := "higher is better"
 			if !b.HigherIsBetter {
 				dir = "lower is better"
@@ -305,18 +288,9 @@ func firstLine(s string) string {
 	return s
 }
 
-func truthRange(b *bench.Benchmark) (lo, hi float64) {
-	t := b.Truths()
-	lo, hi = t[0], t[0]
-	for _, v := range t {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	return lo, hi
-}
-
 func showBench(env *Env, bs *benchSession) {
 	b := bs.Bench
-	lo, hi := truthRange(b)
+	lo, hi := study.TruthRange(b)
 	order := "higher is better"
 	if !b.HigherIsBetter {
 		order = "lower is better"
@@ -369,20 +343,7 @@ func showSource(w io.Writer, b *bench.Benchmark) {
 		line("subset", src.Subset)
 	}
 	line("licence", src.Licence)
-	fmt.Fprintf(w, "data: %s\n", dataLocation(src))
-}
-
-// dataLocation says where a benchmark's data was read from: "embedded
-// (FILE)" for the ones built into the binary, else its directory.
-func dataLocation(src bench.Source) string {
-	data, embedded := strings.CutPrefix(src.Dir, "embedded:")
-	switch {
-	case embedded:
-		return "embedded (" + data + ")"
-	case filepath.Base(data) == "benchmark.json":
-		return filepath.Dir(data)
-	}
-	return data
+	fmt.Fprintf(w, "data: %s\n", study.DataLocation(src))
 }
 
 func showArch(env *Env, bs *benchSession, a bench.Arch) error {
@@ -518,7 +479,7 @@ func runBenchBuild(env *Env, args []string) error {
 	}
 	o := study.BuildOptions{Space: sp, N: *n, Seed: *seed, TextPath: *text, Out: *out, Name: *name, Workers: *workers,
 		Backend: *backend, ValidFrac: *validFrac, Steps: *steps, Batch: *batch, Seq: *seq, EvalBatches: *evalBatches, LR: *lr,
-		Long: *long, LongSteps: *longSteps, Revision: buildVCS()}
+		Long: *long, LongSteps: *longSteps, Revision: study.ThisBinary().Code()}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
@@ -540,19 +501,6 @@ func runBenchBuild(env *Env, args []string) error {
 		return interrupted(ctx, "%s", stopped.Msg)
 	}
 	return err
-}
-
-// buildVCS is the binary's VCS revision (from the build info), if known.
-func buildVCS() string {
-	b := readBuild()
-	if b.revision == "" {
-		return "lpz (unknown revision)"
-	}
-	dirty := ""
-	if b.modified {
-		dirty = "+dirty"
-	}
-	return "lpz " + b.revision[:min(12, len(b.revision))] + dirty
 }
 
 // buildProgress reports a build on stderr: a redrawn step line on a

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -125,24 +123,12 @@ func cacheList(env *Env, dir string, budget int64, rule string, asJSON bool) err
 }
 
 func cachePrune(env *Env, dir string, budget int64, rule string) error {
-	c, err := cache.Open(dir, budget)
-	if err != nil {
-		return err
-	}
-	before, err := c.Stats()
-	if err != nil {
-		return err
-	}
-	broken, err := c.Prune()
-	if err != nil {
-		return err
-	}
-	after, err := c.Stats()
+	p, err := study.PruneCache(dir, budget)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "removed %d unreadable and %d least recently used entries (%s) to fit %s (%s); %s, %s left\n",
-		broken, before.Entries-after.Entries-broken, cache.FormatSize(before.Bytes-after.Bytes), cache.FormatSize(budget), rule, plural(after.Entries, "entry", "entries"), cache.FormatSize(after.Bytes))
+		p.Unreadable, p.Evicted, cache.FormatSize(p.Freed), cache.FormatSize(budget), rule, plural(p.Left.Entries, "entry", "entries"), cache.FormatSize(p.Left.Bytes))
 	return nil
 }
 
@@ -174,7 +160,7 @@ func runCapture(env *Env, args []string) error {
 		return err
 	}
 	if *shard != "" {
-		i, k, err := parseShard(*shard)
+		i, k, err := study.ParseShard(*shard)
 		if err != nil {
 			return err
 		}
@@ -200,7 +186,7 @@ func runCapture(env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "capture       %s; backend %s\n", spec, backend)
 	fmt.Fprintf(env.Stdout, "cache         %s\n", c.Cache().Root())
 	printCaptureStats(env.Stdout, st, len(failed), c.Cache())
-	fmt.Fprintf(env.Stdout, "wall time     %.1fs   peak RSS %.0f MB\n", time.Since(start).Seconds(), peakRSSMB())
+	fmt.Fprintf(env.Stdout, "wall time     %.1fs   peak RSS %.0f MB\n", time.Since(start).Seconds(), study.PeakRSSMB())
 	for _, f := range failed {
 		fmt.Fprintf(env.Stderr, "failed: %v\n", f)
 	}
@@ -238,25 +224,6 @@ func printCaptureStats(w io.Writer, st study.CaptureStats, failed int, cc *cache
 	}
 }
 
-func parseShard(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, usagef("--shard wants i/n with 0 ≤ i < n, got %q", s)
-	}
-	return i, n, nil
-}
-
 func fmtStats(s cache.Stats) string {
 	return fmt.Sprintf("%d entries, %.1f MB", s.Entries, float64(s.Bytes)/1e6)
-}
-
-// peakRSSMB is the process's peak resident set size (Linux ru_maxrss, KiB).
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"lpz/cache"
-	"lpz/stdlib"
 	"lpz/study"
 )
 
@@ -74,15 +73,4 @@ func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
 	if len(set) > 0 && w != nil {
 		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.Bench.Name, strings.Join(set, " "), d.Why)
 	}
-}
-
-// listChannels names the list-typed channels of the channel table.
-func listChannels() []string {
-	var out []string
-	for _, c := range stdlib.Channels {
-		if c.Type.IsList() {
-			out = append(out, c.Name)
-		}
-	}
-	return out
 }

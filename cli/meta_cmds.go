@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	goruntime "runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"lpz/bench"
 	"lpz/runtime"
 	"lpz/stdlib"
+	"lpz/study"
 )
 
 // Commands about lpz itself: help, version, shell completion.
@@ -72,17 +72,16 @@ func runVersion(env *Env, args []string) error {
 	if len(args) > 0 {
 		return usagef("lpz version takes no arguments")
 	}
-	bi := readBuild()
+	bi := study.ThisBinary()
 	commit := "unknown (built without VCS stamping: go run, -buildvcs=false, or outside a git checkout)"
-	if bi.revision != "" {
-		commit = bi.revision + " (" + bi.time
-		if bi.modified {
+	if bi.Revision != "" {
+		commit = bi.Revision + " (" + bi.Time
+		if bi.Modified {
 			commit += ", with uncommitted changes"
 		}
 		commit += ")"
 	}
-	version := bi.version
-	fmt.Fprintf(env.Stdout, "lpz %s\n", version)
+	fmt.Fprintf(env.Stdout, "lpz %s\n", bi.Version)
 	fmt.Fprintf(env.Stdout, "commit    %s\n", commit)
 	fmt.Fprintf(env.Stdout, "go        %s %s/%s\n", goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
 	xla := "xla (PJRT plugin: --backend xla:/path/plugin.so)"
@@ -92,34 +91,6 @@ func runVersion(env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "backends  go (SimpleGo, pure Go; the default); %s\n", xla)
 	fmt.Fprintf(env.Stdout, "models    %s, %s, %s\n", runtime.GPT2ModelVersion, runtime.FlexiBERTModelVersion, runtime.LlamaModelVersion)
 	return nil
-}
-
-// build is what the binary knows of its own build.
-type build struct {
-	version, revision, time string
-	modified                bool
-}
-
-func readBuild() build {
-	b := build{version: "(devel)"}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return b
-	}
-	if info.Main.Version != "" {
-		b.version = info.Main.Version
-	}
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			b.revision = s.Value
-		case "vcs.time":
-			b.time = s.Value
-		case "vcs.modified":
-			b.modified = s.Value == "true"
-		}
-	}
-	return b
 }
 
 func runCompletion(env *Env, args []string) error {

@@ -56,44 +56,18 @@ func printAblationTable(w io.Writer, rep *study.AblationReport, bs *benchSession
 	fmt.Fprintf(w, "ablation %s on %s, %d seeds from %d%s (sample %d, all %d)\n", rep.Spec, bs.Bench.Name, rep.Seeds, rep.Seed, finished, len(sample.Archs), len(bs.Bench.Archs))
 	fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8s  %10s  %12s  %-14s  %s\n", "setting", "ρ sample", "ρ all", "evals", "evals→best", "evals/improv", "wins (sample)", "wins (all)")
 	for si, s := range rep.Settings {
-		cells := rep.Cells[si]
-		if len(cells) == 0 {
+		sum := rep.Summary(si)
+		if sum.Runs == 0 {
 			fmt.Fprintf(w, "  %-16s  no finished run\n", s.Name)
 			continue
 		}
-		var a, b, e, tb []float64
-		var improv float64
-		for _, c := range cells {
-			a, b, e, tb = append(a, c.Sample), append(b, c.All), append(e, float64(c.Evals)), append(tb, float64(c.ToBest))
-			improv += float64(c.Improvements)
-		}
-		// No improvement after the initial population in any seed: the
-		// ratio is undefined, not a number to compare.
 		perImprov := "none"
-		if improv > 0 {
-			perImprov = fmt.Sprintf("%.1f", mean(e)*float64(len(e))/improv)
+		if !math.IsNaN(sum.PerImprovement) {
+			perImprov = fmt.Sprintf("%.1f", sum.PerImprovement)
 		}
-		fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12s  %-14s  %s\n", s.Name, meanSD(a), meanSD(b), mean(e), mean(tb), perImprov,
+		fmt.Fprintf(w, "  %-16s  %-16s  %-16s  %8.0f  %10.0f  %12s  %-14s  %s\n", s.Name, meanSD(sum.Sample), meanSD(sum.All), sum.Evals, sum.ToBest, perImprov,
 			winsSample[si].String(complete), winsAll[si].String(complete))
 	}
 }
 
-func mean(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
-}
-
-func meanSD(x []float64) string {
-	m := mean(x)
-	v := 0.0
-	for _, y := range x {
-		v += (y - m) * (y - m)
-	}
-	if len(x) > 1 {
-		v /= float64(len(x) - 1)
-	}
-	return fmt.Sprintf("%.4f ± %.4f", m, math.Sqrt(v))
-}
+func meanSD(m study.MeanSD) string { return fmt.Sprintf("%.4f ± %.4f", m.Mean, m.SD) }

@@ -317,7 +317,7 @@ func search(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, samp
 		}
 		return err
 	}
-	rep.MemMB = peakRSSMB()
+	rep.MemMB = study.PeakRSSMB()
 	// The results are printed before any file is written: a failing write
 	// (a full disk) must not cost the search.
 	if o.jsonOut {
@@ -443,20 +443,15 @@ func printSearch(w io.Writer, r *study.SearchReport) {
 	fmt.Fprintf(w, "next: %s   # the winner's full ranking, per stratum\n", r.Next)
 }
 
-// overfitGap is how far held-out ρ may fall below sample ρ before the
-// report calls the winner overfitted: more than sampling noise of a
-// 20–50-architecture sample (≈ 0.05 between seeds on gpt2-wt103).
-const overfitGap = 0.1
-
 // overfitNote warns when the winner ranks the architectures it was fitted
 // on much better than the held-out ones.
 func overfitNote(w study.FormulaReport, sampleN int) string {
-	h := w.HeldOut
-	if h == nil || !h.Rho.Defined() || !w.Sample.Rho.Defined() || w.Sample.Rho-h.Rho <= overfitGap {
+	gap, ok := w.Overfit()
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf("warning: the winner overfits its sample: held-out ρ %.4f is %.2f below its sample ρ %.4f; a larger --sample (now %d) or --patience generalises better.",
-		h.Rho, w.Sample.Rho-h.Rho, w.Sample.Rho, sampleN)
+		w.HeldOut.Rho, gap, w.Sample.Rho, sampleN)
 }
 
 // searchBar is the progress display on stderr: one line redrawn in place

@@ -328,3 +328,60 @@ func MeanHistory(runs [][]gp.GenStats) []gp.GenStats {
 	}
 	return out
 }
+
+// AblationSummary is one setting's finished runs in a few numbers (a row
+// of lpz search --ablation's table).
+type AblationSummary struct {
+	Runs int
+	// Sample and All are the winners' ρ on the fitness sample and on
+	// every architecture.
+	Sample, All MeanSD
+	Evals       float64 // mean evaluations per run
+	ToBest      float64 // mean evaluations until the winner was first found
+	// PerImprovement is evaluations per improvement of the best fitness
+	// after the initial population; NaN when no run improved (the ratio
+	// is undefined, not a number to compare).
+	PerImprovement float64
+}
+
+// MeanSD is a mean and a sample standard deviation (0 for one value).
+type MeanSD struct{ Mean, SD float64 }
+
+func meanSD(x []float64) MeanSD {
+	m := mean(x)
+	v := 0.0
+	for _, y := range x {
+		v += (y - m) * (y - m)
+	}
+	if len(x) > 1 {
+		v /= float64(len(x) - 1)
+	}
+	return MeanSD{m, math.Sqrt(v)}
+}
+
+func mean(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// Summary summarises setting si's finished runs.
+func (r *AblationReport) Summary(si int) AblationSummary {
+	cells := r.Cells[si]
+	if len(cells) == 0 {
+		return AblationSummary{}
+	}
+	var a, b, e, tb []float64
+	var improv float64
+	for _, c := range cells {
+		a, b, e, tb = append(a, c.Sample), append(b, c.All), append(e, float64(c.Evals)), append(tb, float64(c.ToBest))
+		improv += float64(c.Improvements)
+	}
+	s := AblationSummary{Runs: len(cells), Sample: meanSD(a), All: meanSD(b), Evals: mean(e), ToBest: mean(tb), PerImprovement: math.NaN()}
+	if improv > 0 {
+		s.PerImprovement = mean(e) * float64(len(e)) / improv
+	}
+	return s
+}

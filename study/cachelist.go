@@ -109,3 +109,33 @@ func ListCache(c *cache.Cache, budget int64, rule string) (*CacheListing, error)
 	})
 	return l, nil
 }
+
+// Pruned is what PruneCache removed and what it left.
+type Pruned struct {
+	Unreadable int         // entries that could not be read
+	Evicted    int         // least recently used entries evicted to fit the budget
+	Freed      int64       // bytes removed
+	Left       cache.Stats // what the cache holds now
+}
+
+// PruneCache removes the unreadable entries of the cache at dir and
+// evicts the least recently used ones down to budget bytes.
+func PruneCache(dir string, budget int64) (*Pruned, error) {
+	c, err := cache.Open(dir, budget)
+	if err != nil {
+		return nil, err
+	}
+	before, err := c.Stats()
+	if err != nil {
+		return nil, err
+	}
+	broken, err := c.Prune()
+	if err != nil {
+		return nil, err
+	}
+	after, err := c.Stats()
+	if err != nil {
+		return nil, err
+	}
+	return &Pruned{Unreadable: broken, Evicted: before.Entries - after.Entries - broken, Freed: before.Bytes - after.Bytes, Left: after}, nil
+}

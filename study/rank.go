@@ -2,6 +2,10 @@ package study
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	"lpz/bench"
 	"lpz/interp"
@@ -38,4 +42,20 @@ func (s *Session) Rank(ctx context.Context, p *interp.Program, archs []bench.Arc
 		rep.Backend, rep.Capture = s.Describe()
 	}
 	return rep, scored, err
+}
+
+// WriteScores saves a ranking's scores as YAML "id: value" lines in
+// benchmark order, under a comment saying what produced them: the form
+// bench.ReadScores reads (lpz rank --save-scores, then --scores).
+func WriteScores(path string, r *rank.Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# lpz rank scores: proxy %s, benchmark %s, data %s", r.Proxy, r.Bench, r.Data)
+	if r.Capture != "" {
+		fmt.Fprintf(&b, ", capture %s, backend %s", r.Capture, r.Backend)
+	}
+	b.WriteByte('\n')
+	for i, id := range r.IDs {
+		fmt.Fprintf(&b, "%s: %s\n", id, strconv.FormatFloat(r.Scores[i], 'g', -1, 64))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

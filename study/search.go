@@ -267,6 +267,22 @@ type FormulaReport struct {
 	Truth  []float64 `json:"-"`
 }
 
+// OverfitGap is how far held-out ρ may fall below sample ρ before a
+// report calls a formula overfitted: more than the sampling noise of a
+// 20–50-architecture sample (≈ 0.05 between seeds on gpt2-wt103).
+const OverfitGap = 0.1
+
+// Overfit reports by how much the formula ranks the architectures it was
+// fitted on better than the held-out ones, when that is more than
+// OverfitGap.
+func (f FormulaReport) Overfit() (gap float64, ok bool) {
+	h := f.HeldOut
+	if h == nil || !h.Rho.Defined() || !f.Sample.Rho.Defined() || f.Sample.Rho-h.Rho <= OverfitGap {
+		return 0, false
+	}
+	return float64(f.Sample.Rho - h.Rho), true
+}
+
 // SearchReport is the outcome of a search: its settings, effort and
 // winners.
 type SearchReport struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,6 +206,40 @@ func ParseArchs(s string) (int, error) {
 		return 0, optionErrorf("--archs wants all or a positive number, got %q", s)
 	}
 	return n, nil
+}
+
+// ParseShard reads a --shard value "i/n": the i-th (0-based) of n shards.
+func ParseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, optionErrorf("--shard wants i/n with 0 ≤ i < n, got %q", s)
+	}
+	return i, n, nil
+}
+
+// DataLocation says where a benchmark's data was read from: "embedded
+// (FILE)" for the ones built into the binary, else its directory.
+func DataLocation(src bench.Source) string {
+	data, embedded := strings.CutPrefix(src.Dir, "embedded:")
+	switch {
+	case embedded:
+		return "embedded (" + data + ")"
+	case filepath.Base(data) == "benchmark.json":
+		return filepath.Dir(data)
+	}
+	return data
+}
+
+// TruthRange is the smallest and the largest ground truth of b.
+func TruthRange(b *bench.Benchmark) (lo, hi float64) {
+	t := b.Truths()
+	lo, hi = t[0], t[0]
+	for _, v := range t {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi
 }
 
 // ScalarInputs are a's architecture-level inputs (params, dparams, …).
