@@ -10,13 +10,11 @@ import (
 	goruntime "runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"lpz/bench"
 	"lpz/interp"
 	"lpz/rank"
-	"lpz/runtime"
 	"lpz/stdlib"
 	"lpz/study"
 )
@@ -379,69 +377,6 @@ func showArch(env *Env, bs *benchSession, a bench.Arch) error {
 	return nil
 }
 
-// progress is a one-line progress bar on stderr with rate and ETA, shown
-// only when the work is slow enough to need one. On a terminal it redraws in
-// place; when stderr is a file (a job under nohup) it writes a plain line
-// every logEvery, as the search's progress does, so a long capture's log
-// shows where it is, and a last line if it wrote any.
-type progress struct {
-	w       *os.File
-	label   string
-	total   int
-	enabled bool
-	tty     bool
-	start   nowFunc
-	last    float64 // elapsed seconds at the last redraw or line
-	logged  bool    // a plain line was written
-}
-
-type nowFunc func() float64
-
-func elapsedSince() nowFunc {
-	t0 := time.Now()
-	return func() float64 { return time.Since(t0).Seconds() }
-}
-
-func newProgress(w any, label string, total int, enabled bool) *progress {
-	f, _ := w.(*os.File)
-	p := &progress{w: f, label: label, total: total, enabled: enabled && f != nil}
-	p.tty = p.enabled && isTerminal(f)
-	p.start = elapsedSince()
-	return p
-}
-
-func (p *progress) update(done int) {
-	if !p.enabled {
-		return
-	}
-	el := p.start()
-	every := 0.2
-	if !p.tty {
-		every = logEvery.Seconds()
-	}
-	final := done >= p.total && (p.tty || p.logged)
-	if !final && el-p.last < every {
-		return
-	}
-	p.last = el
-	eta := 0.0
-	if done > 0 {
-		eta = el / float64(done) * float64(p.total-done)
-	}
-	if p.tty {
-		fmt.Fprintf(p.w, "\r%s %d/%d  %.1fs elapsed  ETA %.0fs   ", p.label, done, p.total, el, eta)
-		return
-	}
-	fmt.Fprintf(p.w, "%s %d/%d  %.0fs elapsed  ETA %.0fs\n", p.label, done, p.total, el, eta)
-	p.logged = true
-}
-
-func (p *progress) finish() {
-	if p.tty {
-		fmt.Fprintln(p.w)
-	}
-}
-
 // lpz bench build: ground truth for a search space of your own
 // (study.Build; bench/custom.go has the benchmark format and bench/space.go
 // the spaces). Here: the flags, the progress lines and the summary.
@@ -483,12 +418,8 @@ func runBenchBuild(env *Env, args []string) error {
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
-	interactive := false
-	if f, ok := env.Stderr.(*os.File); ok && isTerminal(f) {
-		interactive = true
-	}
 	if !*quiet {
-		o.Progress = &buildProgress{w: env.Stderr, interactive: interactive}
+		o.Progress = newBuildProgress(env.Stderr)
 	}
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
@@ -501,63 +432,6 @@ func runBenchBuild(env *Env, args []string) error {
 		return interrupted(ctx, "%s", stopped.Msg)
 	}
 	return err
-}
-
-// buildProgress reports a build on stderr: a redrawn step line on a
-// terminal, one line per finished architecture always (lpz bench build
-// --quiet: none).
-type buildProgress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	interactive bool
-	label       string
-	total       int
-	done_       int
-	start       time.Time
-}
-
-// Phase implements study.BuildProgress.
-func (p *buildProgress) Phase(label string, total int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.label, p.total, p.done_, p.start = label, total, 0, time.Now()
-}
-
-func (p *buildProgress) eta() string {
-	if p.done_ == 0 {
-		return "?"
-	}
-	left := time.Duration(float64(time.Since(p.start)) / float64(p.done_) * float64(p.total-p.done_))
-	return left.Round(time.Second).String()
-}
-
-// Step implements study.BuildProgress.
-func (p *buildProgress) Step(id string) runtime.TrainProgress {
-	if !p.interactive {
-		return nil
-	}
-	return func(step, steps int, loss float64) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		fmt.Fprintf(p.w, "\r%s %d/%d  %s step %d/%d loss %.3f  elapsed %s  ETA %s   ", p.label, p.done_, p.total, id, step, steps, loss,
-			time.Since(p.start).Round(time.Second), p.eta())
-	}
-}
-
-// Done implements study.BuildProgress.
-func (p *buildProgress) Done(r *bench.CustomArch) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done_++
-	if p.interactive {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-	if r.Status == "ok" {
-		fmt.Fprintf(p.w, "%s %d/%d  %-14s valid_loss %.4f  ppl %7.3f  %7d params  %6.1fs  ETA %s\n", p.label, p.done_, p.total, r.ID,
-			r.ValidLoss, r.ValidPPL, r.Params, r.TrainSecs, p.eta())
-	} else {
-		fmt.Fprintf(p.w, "%s %d/%d  %-14s FAILED: %s\n", p.label, p.done_, p.total, r.ID, r.Error)
-	}
 }
 
 func printBuildSummary(env *Env, res *study.BuildResult) {

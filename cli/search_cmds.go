@@ -14,8 +14,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"lpz/bench"
 	"lpz/gp"
@@ -301,8 +299,8 @@ func runSearch(env *Env, args []string) error {
 
 // search runs the search on its fitness sample and prints the report.
 func search(ctx context.Context, env *Env, o *searchOpts, bs *benchSession, sample *gp.Problem) error {
-	bar := newSearchBar(env.Stderr, !o.quiet)
-	o.cfg.Progress = bar.update
+	bar := newSearchProgress(env.Stderr, !o.quiet)
+	o.cfg.Progress = bar.generation
 	rep, err := bs.Search(ctx, sample, study.SearchOptions{Config: o.cfg, Seed: o.seed, Top: o.top,
 		Next: func(formula string) string { return "lpz rank " + shellQuote(formula) + o.benchFlags(bs) },
 		AllProgress: func(total int) (func(int), func()) {
@@ -452,69 +450,6 @@ func overfitNote(w study.FormulaReport, sampleN int) string {
 	}
 	return fmt.Sprintf("warning: the winner overfits its sample: held-out ρ %.4f is %.2f below its sample ρ %.4f; a larger --sample (now %d) or --patience generalises better.",
 		w.HeldOut.Rho, gap, w.Sample.Rho, sampleN)
-}
-
-// searchBar is the progress display on stderr: one line redrawn in place
-// on a terminal; on a file (a long search under nohup, a batch job) a plain
-// line every logEvery, so its log shows where the search is.
-type searchBar struct {
-	w    *os.File
-	tty  bool
-	last time.Time
-	on   bool
-	mu   sync.Mutex
-}
-
-const logEvery = 30 * time.Second
-
-func newSearchBar(w io.Writer, enabled bool) *searchBar {
-	f, _ := w.(*os.File)
-	b := &searchBar{w: f, on: enabled && f != nil}
-	if b.on {
-		// The first update (the initial population) is always shown, so
-		// a log says at once that the search has started.
-		b.tty = isTerminal(f)
-	}
-	return b
-}
-
-func (b *searchBar) update(p gp.Progress) {
-	if !b.on {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	every := 100 * time.Millisecond
-	if !b.tty {
-		every = logEvery
-	}
-	if time.Since(b.last) < every && p.Gen != p.Gens {
-		return
-	}
-	b.last = time.Now()
-	line := fmt.Sprintf("gen %d/%d  best %.4f  %d evals (%.1f/s)  rejected %d  %s", p.Gen, p.Gens, p.Best.Fitness, p.Evals, p.EvalsPerSec, p.Rejected, shorten(p.Best.Text, 60))
-	if b.tty {
-		fmt.Fprint(b.w, "\r\033[K"+line)
-	} else {
-		fmt.Fprintln(b.w, line)
-	}
-}
-
-// finish clears the line; later updates and finishes do nothing.
-func (b *searchBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.on && b.tty {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
-	b.on = false
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }
 
 // startCPUProfile profiles until the returned stop: where a search spends
