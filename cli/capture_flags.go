@@ -74,3 +74,10 @@ func (bs *benchSession) applyDefaults(fs *flag.FlagSet, w io.Writer) {
 		fmt.Fprintf(w, "%s sets %s (%s; give the flags to change them)\n", bs.Bench.Name, strings.Join(set, " "), d.Why)
 	}
 }
+
+// isCaptureFlag tells the flags addCaptureFlags defines.
+func isCaptureFlag(name string) bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	addCaptureFlags(fs)
+	return fs.Lookup(name) != nil
+}

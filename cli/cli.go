@@ -20,32 +20,19 @@ type Env struct {
 }
 
 type command struct {
-	name    string
-	summary string
-	run     func(env *Env, args []string) error
+	name string
+	run  func(env *Env, args []string) error
 }
 
 // commands is the command table, in the order lpz help and the shell
-// completions list them. A function, not a variable: the help command
-// reads the table it is in.
+// completions list them (their help, summary included, is help.txt). A
+// function, not a variable: the help command reads the table it is in.
 func commands() []*command {
 	return []*command{
-		{"rank", "rank a proxy on a benchmark: lpz rank EXPR --bench NAME [--archs N] [--json] [--plot F]", runRank},
-		{"bench", "benchmarks: lpz bench list | lpz bench show NAME [ID]", runBench},
-		{"cache", "the capture cache: lpz cache [list | prune | clear --yes] [--cache DIR] [--json]", runCache},
-		{"capture", "capture channels into the cache: lpz capture --bench NAME [--archs N] [--shard i/n]", runCapture},
-		{"repl", "interactive prompt (also plain `lpz` on a terminal)", runRepl},
-		{"run", "run a .lpz script: lpz run FILE.lpz [--inputs DIR]", runScript},
-		{"check", "type-check an expression or a script and print its canonical form", runCheck},
-		{"eval", "evaluate an expression: lpz eval EXPR --inputs DIR [--json]", runEval},
-		{"ops", "the operator and input-channel reference", runOps},
-		{"fmt", "print a script in canonical form: lpz fmt FILE [-w]", runFmt},
-		{"help", "", runHelp},
-		{"version", "", runVersion},
-		{"completion", "", runCompletion},
-		{"search", "evolve a proxy: lpz search --bench NAME [--pop 80 --gens 1000 --sample 50 --seed 42 …] (see lpz search -h)", runSearch},
-		{"simplify", "show the RPS rewrite rules at work: lpz simplify EXPR", runSimplify},
-		{"table", "the paper's baselines side by side with the published Tables 2/3: lpz table --bench NAME [--archs N] [--md] [--json] [--corpus] [--against DIR]", runTable},
+		{"rank", runRank}, {"bench", runBench}, {"cache", runCache}, {"capture", runCapture},
+		{"repl", runRepl}, {"run", runScript}, {"check", runCheck}, {"eval", runEval},
+		{"ops", runOps}, {"fmt", runFmt}, {"help", runHelp}, {"version", runVersion},
+		{"completion", runCompletion}, {"search", runSearch}, {"simplify", runSimplify}, {"table", runTable},
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"sort"
 	"strings"
 
@@ -139,7 +138,7 @@ func (o *searchOpts) benchFlags(bs *benchSession) string {
 		return out
 	}
 	o.fs.Visit(func(f *flag.Flag) {
-		if f.Name == "data" || f.Name == "model-fidelity" || slices.Contains(captureGroup.flags, f.Name) {
+		if f.Name == "data" || f.Name == "model-fidelity" || isCaptureFlag(f.Name) {
 			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
 				out += " --" + f.Name
 			} else {
