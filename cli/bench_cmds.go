@@ -24,8 +24,7 @@ import (
 func addEvalBenchFlags(fs *flag.FlagSet) {
 	fs.String("bench", "", "benchmark whose architecture provides the inputs")
 	fs.String("arch", "", "architecture id (of --bench, else of the default benchmark) whose inputs the formula reads")
-	fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	addDataFlags(fs)
 	addCaptureFlags(fs)
 }
 
@@ -86,7 +85,6 @@ type benchArgs struct {
 func addBenchArgs(fs *flag.FlagSet, archsUsage string, withIDs bool) *benchArgs {
 	a := &benchArgs{
 		name:  fs.String("bench", "", benchUsage),
-		data:  fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
 		archs: fs.String("archs", "all", archsUsage),
 		ids:   new(string),
 	}
@@ -94,7 +92,7 @@ func addBenchArgs(fs *flag.FlagSet, archsUsage string, withIDs bool) *benchArgs 
 		a.ids = fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
 	}
 	a.seed = fs.Int64("seed", 42, "seed of the architecture sample")
-	a.fidelity = fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	a.data, a.fidelity = addDataFlags(fs)
 	return a
 }
 
@@ -230,8 +228,7 @@ func runBench(env *Env, args []string) error {
 		return runBenchBuild(env, args[1:])
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	data := fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	fidelity := fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	data, fidelity := addDataFlags(fs)
 	sub := args[0]
 	if sub == "-h" || sub == "--help" || sub == "help" {
 		return &helpRequest{fs: fs}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"lpz/bench"
 	"lpz/repl"
 	"lpz/repl/benchrepl"
 	"lpz/study"
@@ -19,8 +18,7 @@ import (
 func addBenchLoadFlags(fs *flag.FlagSet) {
 	fs.String("archs", "", "rank typed scalar formulas on a seeded sample of N architectures (default: all)")
 	fs.Int64("seed", 42, "seed of the sample")
-	fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	addDataFlags(fs)
 	addCaptureFlags(fs)
 }
 

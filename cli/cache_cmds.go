@@ -67,15 +67,12 @@ func runCache(env *Env, args []string) error {
 	gib := floatFlag(fs, "cache-budget", 0, "(0, 1e6]", cacheBudgetHelp)
 	asJSON := fs.Bool("json", false, "list as JSON")
 	yes := fs.Bool("yes", false, "clear: really remove every entry")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args, "unexpected argument %q (lpz cache [list | prune | clear --yes])"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q (lpz cache [list | prune | clear --yes])", pos[0])
 	}
 	dir := *dirFlag
 	if dir == "" {
+		var err error
 		if dir, err = cache.DefaultDir(); err != nil {
 			return err
 		}

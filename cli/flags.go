@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"lpz/bench"
 	"lpz/lang"
 )
 
@@ -60,6 +61,39 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, flagError(fs, err)
 	}
 	return positional, nil
+}
+
+// parseOne parses the flags of a command that takes one positional
+// argument and returns it; else the usage error is want, given the number
+// of arguments when it asks for it (%d).
+func parseOne(fs *flag.FlagSet, args []string, want string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	switch {
+	case err != nil:
+		return "", err
+	case len(pos) == 1:
+		return pos[0], nil
+	case strings.Contains(want, "%d"):
+		return "", usagef(want, len(pos))
+	}
+	return "", usagef("%s", want)
+}
+
+// parseNone parses the flags of a command that takes no positional
+// argument; the usage error for one is unwanted with it quoted (%q).
+func parseNone(fs *flag.FlagSet, args []string, unwanted string) error {
+	pos, err := parseFlags(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef(unwanted, pos[0])
+	}
+	return err
+}
+
+// addDataFlags defines where benchmarks are read from and how FlexiBERT
+// architectures are modelled, flags of every command that opens one.
+func addDataFlags(fs *flag.FlagSet) (data, fidelity *string) {
+	return fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
+		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 }
 
 // looksLikeFlag tells a flag from a positional argument that starts with a

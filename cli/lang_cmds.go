@@ -21,12 +21,8 @@ func runRepl(env *Env, args []string) error {
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
 	history := fs.String("history", defaultHistory(), "history file")
 	startBench := benchReplFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args, "repl takes no arguments, got %q (lpz run FILE runs a script; :load FILE in the REPL)"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("repl takes no arguments, got %q (lpz run FILE runs a script; :load FILE in the REPL)", pos[0])
 	}
 	sess := interp.NewSession(nil)
 	r := repl.New(sess, env.Stdout)
@@ -64,14 +60,11 @@ func defaultHistory() string {
 func runScript(env *Env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
-	pos, err := parseFlags(fs, args)
+	file, err := parseOne(fs, args, "want one script file, got %d arguments")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want one script file, got %d arguments", len(pos))
-	}
-	src, err := lang.ReadSource(pos[0])
+	src, err := lang.ReadSource(file)
 	if err != nil {
 		return err
 	}
@@ -83,7 +76,7 @@ func runScript(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	_, err = sess.Exec(ctx, pos[0], src, env.Stdout)
+	_, err = sess.Exec(ctx, file, src, env.Stdout)
 	if err != nil && stoppedBySignal(ctx) {
 		return interrupted(ctx, "the script stopped; the output above is of the statements that finished")
 	}
@@ -103,12 +96,9 @@ func printed(env *Env, err error) error {
 func runCheck(env *Env, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "check against the inputs of this .npy directory instead of the channel table")
-	pos, err := parseFlags(fs, args)
+	arg, err := parseOne(fs, args, "want one expression or script file")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want one expression or script file")
 	}
 	types := study.ChannelTypes()
 	if *inputs != "" {
@@ -119,9 +109,9 @@ func runCheck(env *Env, args []string) error {
 		types = interp.InputTypes(in)
 	}
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: types}
-	file, src := "<input>", pos[0]
-	if lang.IsSourceFile(pos[0]) {
-		file = pos[0]
+	file, src := "<input>", arg
+	if lang.IsSourceFile(arg) {
+		file = arg
 		if src, err = lang.ReadSource(file); err != nil {
 			return err
 		}
@@ -160,12 +150,9 @@ func runEval(env *Env, args []string) error {
 	inputs := fs.String("inputs", "", "directory of .npy tensors (NAME_0.npy… form list NAME)")
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	addEvalBenchFlags(fs)
-	pos, err := parseFlags(fs, args)
+	expr, err := parseOne(fs, args, "want one expression (quote it), got %d arguments")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want one expression (quote it), got %d arguments", len(pos))
 	}
 	in := interp.Inputs{}
 	source := "literals only"
@@ -174,12 +161,12 @@ func runEval(env *Env, args []string) error {
 			return err
 		}
 		source = *inputs
-	} else if bin, src, ok, err := evalBenchInputs(fs, pos[0]); err != nil {
+	} else if bin, src, ok, err := evalBenchInputs(fs, expr); err != nil {
 		return err
 	} else if ok {
 		in, source = bin, src
 	}
-	p, err := interp.CompileSource(pos[0], interp.InputTypes(in), stdlib.Default)
+	p, err := interp.CompileSource(expr, interp.InputTypes(in), stdlib.Default)
 	if err != nil {
 		return printed(env, err)
 	}
@@ -270,23 +257,20 @@ func runOps(env *Env, args []string) error {
 func runFmt(env *Env, args []string) error {
 	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
 	write := fs.Bool("w", false, "rewrite the file instead of printing")
-	pos, err := parseFlags(fs, args)
+	file, err := parseOne(fs, args, "want one script file")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want one script file")
-	}
-	src, err := lang.ReadSource(pos[0])
+	src, err := lang.ReadSource(file)
 	if err != nil {
 		return err
 	}
-	out, err := Format(pos[0], src)
+	out, err := Format(file, src)
 	if err != nil {
 		return printed(env, err)
 	}
 	if *write {
-		return writeFileAtomic(pos[0], []byte(out))
+		return writeFileAtomic(file, []byte(out))
 	}
 	fmt.Fprint(env.Stdout, out)
 	return nil

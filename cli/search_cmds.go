@@ -70,14 +70,11 @@ func simplifyWith(w io.Writer, src, rulesFile string) error {
 func runSimplify(env *Env, args []string) error {
 	fs := flag.NewFlagSet("simplify", flag.ContinueOnError)
 	rulesFile := fs.String("rules", "", "rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
-	pos, err := parseFlags(fs, args)
+	expr, err := parseOne(fs, args, "want one expression: lpz simplify [--rules FILE] EXPR")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want one expression: lpz simplify [--rules FILE] EXPR")
-	}
-	return printed(env, simplifyWith(env.Stdout, pos[0], *rulesFile))
+	return printed(env, simplifyWith(env.Stdout, expr, *rulesFile))
 }
 
 // Ranges of the search's flags: beyond them a run is a mistake (a typo, a
@@ -112,22 +109,23 @@ func (o *searchOpts) checkOutputs() error {
 
 // searchOpts are the parsed flags of lpz search.
 type searchOpts struct {
-	bench, data, fidelity, inputs string
-	sample                        int
-	cfg                           gp.Config
-	seed                          int64
-	jsonOut                       bool
-	plot                          string
-	seedFrom                      string
-	ablation                      string
-	seeds                         int
-	top                           int
-	resume                        string
-	quiet                         bool
-	cpuProfile                    string
-	capturing                     bool // the terminals are captured: progress bars for the passes over architectures
-	stderr                        io.Writer
-	fs                            *flag.FlagSet
+	bench, inputs  string
+	data, fidelity *string
+	sample         int
+	cfg            gp.Config
+	seed           int64
+	jsonOut        bool
+	plot           string
+	seedFrom       string
+	ablation       string
+	seeds          int
+	top            int
+	resume         string
+	quiet          bool
+	cpuProfile     string
+	capturing      bool // the terminals are captured: progress bars for the passes over architectures
+	stderr         io.Writer
+	fs             *flag.FlagSet
 }
 
 // benchFlags are the flags that make another command see the same
@@ -166,8 +164,7 @@ func parseSearchFlags(env *Env, args []string) (*searchOpts, error) {
 	o := &searchOpts{stderr: env.Stderr, fs: fs}
 	d := gp.DefaultConfig()
 	fs.StringVar(&o.bench, "bench", "", benchUsage)
-	fs.StringVar(&o.data, "data", "", "benchmark data directory (default $LPZ_DATA, else ./data)")
-	fs.StringVar(&o.fidelity, "model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+	o.data, o.fidelity = addDataFlags(fs)
 	fs.StringVar(&o.inputs, "inputs", "A,H,S,W,G,J", "terminals: comma-separated channel/scalar names (A,H,S,W,G,J are the paper's six inputs)")
 	intVar(fs, &o.sample, "sample", study.DefaultSample, 3, math.MaxInt, "architectures in the fitness sample, seeded by --seed; the rest are held out (on a benchmark of fewer than 75 the default is two thirds of it)")
 	intVar(fs, &o.cfg.Pop, "pop", d.Pop, 2, maxPop, "population size")
@@ -201,12 +198,8 @@ func parseSearchFlags(env *Env, args []string) (*searchOpts, error) {
 	rulesFile := fs.String("rules", "", "RPS rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the search to this file (go tool pprof)")
 	addCaptureFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args, "lpz search takes no positional arguments (got %q)"); err != nil {
 		return nil, err
-	}
-	if len(pos) != 0 {
-		return nil, usagef("lpz search takes no positional arguments (got %q)", pos[0])
 	}
 	if o.cfg.Strategy != gp.StrategyGP && o.cfg.Strategy != gp.StrategyRandom {
 		return nil, usagef("--strategy wants gp or random, got %q", o.cfg.Strategy)
@@ -227,6 +220,7 @@ func parseSearchFlags(env *Env, args []string) (*searchOpts, error) {
 	}
 	o.cfg.NoRPS = *noRPS
 	if *rulesFile != "" {
+		var err error
 		if o.cfg.Rules, err = stdlib.ReadRules(*rulesFile); err != nil {
 			return nil, err
 		}
@@ -248,7 +242,7 @@ func runSearch(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs, err := openBench(o.bench, o.data, o.fidelity)
+	bs, err := openBench(o.bench, *o.data, *o.fidelity)
 	if err != nil {
 		return err
 	}

@@ -26,12 +26,8 @@ func runTable(env *Env, args []string) error {
 	against := fs.String("against", "", "reference directory (e.g. ../shared/bench/reference): rank correlation of our values with the earlier implementations'")
 	workers := intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
 	addCaptureFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args, "unexpected argument %q"); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *md && *asJSON {
 		return usagef("--md and --json exclude each other")
