@@ -160,16 +160,7 @@ func runRank(env *Env, args []string) error {
 	var report *rank.Report
 	var stopped error // set when a signal stopped the scoring
 	if *scoresFile != "" {
-		var scores map[string]float64
-		if *column != "" {
-			scores, err = bench.ReadScoresColumn(*scoresFile, *column)
-		} else {
-			scores, err = bench.ReadScores(*scoresFile)
-		}
-		if err != nil {
-			return err
-		}
-		if report, err = rank.NewReportFromMap(bs.Bench, sample, scores, *scoresFile); err != nil {
+		if report, err = bs.RankFile(sample, *scoresFile, *column); err != nil {
 			return err
 		}
 	} else {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"lpz/interp"
@@ -19,7 +17,7 @@ import (
 func runRepl(env *Env, args []string) error {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
-	history := fs.String("history", defaultHistory(), "history file")
+	history := fs.String("history", repl.DefaultHistory(), "history file")
 	startBench := benchReplFlags(fs)
 	if err := parseNone(fs, args, "repl takes no arguments, got %q (lpz run FILE runs a script; :load FILE in the REPL)"); err != nil {
 		return err
@@ -45,16 +43,6 @@ func runRepl(env *Env, args []string) error {
 	}
 	r.Interrupts = true // Ctrl-C stops the running statement; at a read it ends lpz as usual
 	return r.Run(ctx, env.Stdin)
-}
-
-func defaultHistory() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	dir = filepath.Join(dir, "lpz")
-	_ = os.MkdirAll(dir, 0o755)
-	return filepath.Join(dir, "history")
 }
 
 func runScript(env *Env, args []string) error {

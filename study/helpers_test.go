@@ -61,6 +61,13 @@ func TestWriteScoresRoundTrip(t *testing.T) {
 			t.Errorf("%s: %v, wrote %v", id, back[id], rep.Scores[i])
 		}
 	}
+	again, err := s.RankFile(s.Bench.Archs, path, "")
+	if err != nil || again.Rho != rep.Rho || again.Proxy != path {
+		t.Errorf("ranking the saved scores: %v (ρ %v, want %v)", err, again.Rho, rep.Rho)
+	}
+	if _, err := s.RankFile(s.Bench.Archs, path, "nosuchcolumn"); err == nil {
+		t.Error("a missing column ranked")
+	}
 	if lo, hi := TruthRange(s.Bench); !(lo < hi) || lo != min(rep.TruthValues[0], lo) {
 		t.Errorf("truth range %v … %v", lo, hi)
 	}

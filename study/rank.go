@@ -44,6 +44,23 @@ func (s *Session) Rank(ctx context.Context, p *interp.Program, archs []bench.Arc
 	return rep, scored, err
 }
 
+// RankFile ranks the scores of a score file over archs: YAML "id: value"
+// lines (what WriteScores writes) or CSV "id,value" rows; column picks a
+// CSV column by its header, or a YAML entry's inner key.
+func (s *Session) RankFile(archs []bench.Arch, path, column string) (*rank.Report, error) {
+	var scores map[string]float64
+	var err error
+	if column != "" {
+		scores, err = bench.ReadScoresColumn(path, column)
+	} else {
+		scores, err = bench.ReadScores(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rank.NewReportFromMap(s.Bench, archs, scores, path)
+}
+
 // WriteScores saves a ranking's scores as YAML "id: value" lines in
 // benchmark order, under a comment saying what produced them: the form
 // bench.ReadScores reads (lpz rank --save-scores, then --scores).
