@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/renameio/v2"
 
-	"lpz/bench"
 	"lpz/lang"
 )
 
@@ -87,13 +86,6 @@ func parseNone(fs *flag.FlagSet, args []string, unwanted string) error {
 		err = usagef(unwanted, pos[0])
 	}
 	return err
-}
-
-// addDataFlags defines where benchmarks are read from and how FlexiBERT
-// architectures are modelled, flags of every command that opens one.
-func addDataFlags(fs *flag.FlagSet) (data, fidelity *string) {
-	return fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
-		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
 }
 
 // looksLikeFlag tells a flag from a positional argument that starts with a

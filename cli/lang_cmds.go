@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"lpz/interp"
@@ -45,14 +46,19 @@ func runRepl(env *Env, args []string) error {
 	return r.Run(ctx, env.Stdin)
 }
 
+// parseScript parses the flags of a command that reads one script file
+// (see parseOne) and reads it.
+func parseScript(fs *flag.FlagSet, args []string, want string) (file, src string, err error) {
+	if file, err = parseOne(fs, args, want); err == nil {
+		src, err = lang.ReadSource(file)
+	}
+	return file, src, err
+}
+
 func runScript(env *Env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	inputs := fs.String("inputs", "", "directory of .npy tensors to load")
-	file, err := parseOne(fs, args, "want one script file, got %d arguments")
-	if err != nil {
-		return err
-	}
-	src, err := lang.ReadSource(file)
+	file, src, err := parseScript(fs, args, "want one script file, got %d arguments")
 	if err != nil {
 		return err
 	}
@@ -245,11 +251,7 @@ func runOps(env *Env, args []string) error {
 func runFmt(env *Env, args []string) error {
 	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
 	write := fs.Bool("w", false, "rewrite the file instead of printing")
-	file, err := parseOne(fs, args, "want one script file")
-	if err != nil {
-		return err
-	}
-	src, err := lang.ReadSource(file)
+	file, src, err := parseScript(fs, args, "want one script file")
 	if err != nil {
 		return err
 	}
@@ -271,3 +273,43 @@ func Format(file, src string) (string, error) {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// addEvalBenchFlags adds lpz eval's --bench/--arch: an architecture of a
+// benchmark provides the formula's inputs.
+func addEvalBenchFlags(fs *flag.FlagSet) {
+	fs.String("bench", "", "benchmark whose architecture provides the inputs")
+	fs.String("arch", "", "architecture id (of --bench, else of the default benchmark) whose inputs the formula reads")
+	addDataFlags(fs)
+	addCaptureFlags(fs)
+}
+
+// evalBenchInputs are the inputs lpz eval --bench/--arch names (ok = false
+// without those flags), and where they come from.
+func evalBenchInputs(fs *flag.FlagSet, expr string) (in interp.Inputs, source string, ok bool, err error) {
+	get := func(name string) string { return fs.Lookup(name).Value.String() }
+	name, id := get("bench"), get("arch")
+	if name == "" && id == "" {
+		return nil, "", false, nil
+	}
+	if id == "" {
+		return nil, "", false, usagef("--bench needs --arch ID, the architecture whose inputs the formula reads (lpz bench show %s lists them)", name)
+	}
+	// Check first, against every input a benchmark can provide, so the
+	// capture is of what the formula reads (and a typo costs none).
+	p, err := interp.CompileSource(expr, study.ChannelTypes(), stdlib.Default)
+	if err != nil {
+		return nil, "", false, err
+	}
+	bs, a, err := openBenchArch(name, id, get("data"), get("model-fidelity"))
+	if err != nil {
+		return nil, "", false, err
+	}
+	bs.captureFlags(fs, os.Stderr)
+	ctx, stop := signalContext()
+	defer stop()
+	in, err = bs.ArchInputs(ctx, a, p.Inputs())
+	if ctx.Err() != nil {
+		return nil, "", false, interrupted(ctx, "nothing evaluated; the captures finished so far are cached")
+	}
+	return in, bs.Bench.Name + "/" + a.ID, true, err
+}

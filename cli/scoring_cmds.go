@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 
 	"lpz/bench"
@@ -13,26 +12,103 @@ import (
 	"lpz/study"
 )
 
-// lpz table: the paper's baselines (study.TableRows) scored on a benchmark
-// and printed as text, Markdown or JSON.
+// The commands that score a benchmark's architectures: lpz rank (a formula
+// or a score file against the ground truth: study.Session.Rank, RankFile)
+// and lpz table (the paper's baselines, study.TableRows), printed as text,
+// Markdown or JSON.
+
+func runRank(env *Env, args []string) error {
+	fs := flag.NewFlagSet("rank", flag.ContinueOnError)
+	sc := addScoringFlags(fs, "all, or N to rank a seeded sample of N architectures", true)
+	plot := fs.String("plot", "", "write a scatter plot of proxy vs ground truth to this PNG")
+	scoresFile := fs.String("scores", "", "rank a per-architecture score file (YAML id: value, or CSV id,value) instead of a formula")
+	column := fs.String("column", "", "with --scores: the column (CSV header) or inner key (YAML) to read")
+	saveScores := fs.String("save-scores", "", "write the per-architecture scores to this YAML file (id: value), readable by --scores")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if (*scoresFile == "") == (len(pos) != 1) {
+		return usagef("want one formula, or --scores FILE (not both)")
+	}
+	if err := outputFile("plot", *plot, plotExts...); err != nil {
+		return err
+	}
+	if err := outputFile("save-scores", *saveScores, ".yaml", ".yml"); err != nil {
+		return err
+	}
+	bs, sample, err := sc.selected(fs, env.Stderr)
+	if err != nil {
+		return err
+	}
+	var report *rank.Report
+	var stopped error // set when a signal stopped the scoring
+	if *scoresFile != "" {
+		if report, err = bs.RankFile(sample, *scoresFile, *column); err != nil {
+			return err
+		}
+	} else {
+		p, err := study.Compile(pos[0])
+		if err != nil {
+			return printed(env, err)
+		}
+		ctx, stop := interruptible(env.Stderr)
+		defer stop()
+		bar := newProgress(env.Stderr, "rank", len(sample), study.NeedsCapture(p))
+		var scored int
+		report, scored, err = bs.Rank(ctx, p, sample, *sc.workers, bar.update)
+		bar.finish()
+		switch {
+		case err != nil && !stoppedBySignal(ctx):
+			return err
+		case report == nil:
+			return interrupted(ctx, "only %d of %d architectures were scored, too few to rank; their captures are cached: run the same command again to go on", scored, len(sample))
+		case err != nil:
+			stopped = interrupted(ctx, "ρ above is over the %d of %d architectures scored before the signal; their captures are cached: run the same command again to finish", scored, len(sample))
+		}
+	}
+	report.Data = study.DataLocation(bs.Bench.Source)
+	if *sc.ids == "" && len(sample) < len(bs.Bench.Archs) {
+		report.Seed = sc.seed // a seeded sample
+	}
+	// Printed first: a failing write must not cost the ranking.
+	if *sc.json {
+		b, err := report.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		fmt.Fprint(env.Stdout, report.Text())
+	}
+	if *saveScores != "" {
+		if err := study.WriteScores(*saveScores, report); err != nil {
+			return fmt.Errorf("the ranking is above, but --save-scores failed: %w", err)
+		}
+	}
+	if *plot != "" {
+		title := fmt.Sprintf("%s on %s", report.Proxy, bs.Bench.Name)
+		if err := rank.ScatterPlotLabeled(*plot, report.Scores, report.TruthValues, title, "proxy", bs.Bench.TruthName); err != nil {
+			return fmt.Errorf("the ranking is above, but --plot failed: %w", err)
+		}
+	}
+	return stopped
+}
 
 func runTable(env *Env, args []string) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
-	ba := addBenchArgs(fs, "all, or N to use a seeded sample of N architectures", false)
-	asJSON := fs.Bool("json", false, "machine-readable output")
+	sc := addScoringFlags(fs, "all, or N to use a seeded sample of N architectures", false)
 	md := fs.Bool("md", false, "Markdown table (for a paper or the README)")
 	withCorpus := fs.Bool("corpus", false, "also one row per proxy of the top-level corpus/*.lpz scripts")
 	only := fs.String("only", "", "comma-separated proxy names: only these rows (e.g. no_params,decoder_params)")
 	against := fs.String("against", "", "reference directory (e.g. ../shared/bench/reference): rank correlation of our values with the earlier implementations'")
-	workers := intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")
-	addCaptureFlags(fs)
 	if err := parseNone(fs, args, "unexpected argument %q"); err != nil {
 		return err
 	}
-	if *md && *asJSON {
+	if *md && *sc.json {
 		return usagef("--md and --json exclude each other")
 	}
-	bs, n, err := ba.open(fs, env.Stderr)
+	bs, n, err := sc.open(fs, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -40,11 +116,11 @@ func runTable(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sample := bench.Sample(bs.Bench, n, *ba.seed)
+	sample := bench.Sample(bs.Bench, n, *sc.seed)
 	ctx, stop := interruptible(env.Stderr)
 	defer stop()
 	bar := newProgress(env.Stderr, "table", len(sample), study.TableCaptures(rows))
-	err = bs.ScoreTable(ctx, rows, sample, *workers, bar.update)
+	err = bs.ScoreTable(ctx, rows, sample, *sc.workers, bar.update)
 	bar.finish()
 	var stopped error // a signal: the rows are over what was scored
 	if err != nil {
@@ -55,14 +131,14 @@ func runTable(env *Env, args []string) error {
 	}
 	var sampleSeed *int64
 	if n > 0 && n < len(bs.Bench.Archs) {
-		sampleSeed = ba.seed
+		sampleSeed = sc.seed
 	}
 	rep, err := bs.TableReport(rows, sample, sampleSeed, *against)
 	if err != nil {
 		return err
 	}
 	switch {
-	case *asJSON:
+	case *sc.json:
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return err
@@ -73,7 +149,7 @@ func runTable(env *Env, args []string) error {
 	default:
 		printTableText(env.Stdout, rep, *against != "")
 	}
-	if stopped != nil && !*asJSON {
+	if stopped != nil && !*sc.json {
 		var ns []string
 		for _, r := range rows {
 			if r.Blocked == "" {

@@ -5,12 +5,111 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
+	"lpz/bench"
 	"lpz/cache"
 	"lpz/study"
 )
+
+// The flags that open a benchmark and say how its channels are captured,
+// shared by rank, table, capture, search, eval and the REPL.
+
+// benchSession is a study.Session with the command line's plumbing: the
+// capture flags read into its settings (captureFlags) and the benchmark's
+// own defaults applied to them (applyDefaults).
+type benchSession struct{ *study.Session }
+
+var benchUsage = study.BenchUsage
+
+func openBench(name, dataFlag, fidelity string) (*benchSession, error) {
+	s, err := study.Open(name, dataFlag, fidelity)
+	if err != nil {
+		return nil, err
+	}
+	return &benchSession{s}, nil
+}
+
+// benchArgs are the flags that name a benchmark and which of its
+// architectures a command works on.
+type benchArgs struct {
+	name, data, archs, ids, fidelity *string
+	seed                             *int64
+}
+
+// addBenchArgs defines them (--ids only when withIDs).
+func addBenchArgs(fs *flag.FlagSet, archsUsage string, withIDs bool) *benchArgs {
+	a := &benchArgs{
+		name:  fs.String("bench", "", benchUsage),
+		archs: fs.String("archs", "all", archsUsage),
+		ids:   new(string),
+	}
+	if withIDs {
+		a.ids = fs.String("ids", "", "comma-separated architecture ids (instead of --archs)")
+	}
+	a.seed = fs.Int64("seed", 42, "seed of the architecture sample")
+	a.data, a.fidelity = addDataFlags(fs)
+	return a
+}
+
+// scoring are the flags of the commands that score a benchmark's
+// architectures (rank, table): which ones, how many at once, JSON output,
+// and the capture flags.
+type scoring struct {
+	*benchArgs
+	json    *bool
+	workers *int
+}
+
+func addScoringFlags(fs *flag.FlagSet, archsUsage string, withIDs bool) scoring {
+	s := scoring{benchArgs: addBenchArgs(fs, archsUsage, withIDs), json: fs.Bool("json", false, "machine-readable output"),
+		workers: intFlag(fs, "workers", runtime.NumCPU(), 1, maxWorkers, "architectures evaluated in parallel (default: all cores)")}
+	addCaptureFlags(fs)
+	return s
+}
+
+// open parses --archs, opens the benchmark and reads the capture flags of
+// fs into its session, in that order; n is --archs (0: all).
+func (a *benchArgs) open(fs *flag.FlagSet, w io.Writer) (bs *benchSession, n int, err error) {
+	if n, err = study.ParseArchs(*a.archs); err != nil {
+		return nil, 0, err
+	}
+	if bs, err = openBench(*a.name, *a.data, *a.fidelity); err != nil {
+		return nil, 0, err
+	}
+	bs.captureFlags(fs, w)
+	return bs, n, nil
+}
+
+// selected opens the benchmark (see open) and picks the --ids or a seeded
+// sample of --archs.
+func (a *benchArgs) selected(fs *flag.FlagSet, w io.Writer) (*benchSession, []bench.Arch, error) {
+	bs, n, err := a.open(fs, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	sample, err := study.SelectArchs(bs.Bench, n, *a.seed, *a.ids)
+	return bs, sample, err
+}
+
+// openBenchArch opens benchmark name and finds architecture id in it (see
+// study.OpenArch).
+func openBenchArch(name, id, data, fidelity string) (*benchSession, bench.Arch, error) {
+	s, a, err := study.OpenArch(name, id, data, fidelity)
+	if s == nil {
+		return nil, a, err
+	}
+	return &benchSession{s}, a, err
+}
+
+// addDataFlags defines where benchmarks are read from and how FlexiBERT
+// architectures are modelled, flags of every command that opens one.
+func addDataFlags(fs *flag.FlagSet) (data, fidelity *string) {
+	return fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
+		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+}
 
 // cacheBudgetHelp is the help of --cache-budget: the rule behind its default.
 var cacheBudgetHelp = fmt.Sprintf("capture cache size budget in GiB; least recently used entries are evicted beyond it, with a note on stderr (default: half of the free disk space at the cache directory plus what the cache holds, between %d and %d GiB)",
