@@ -159,26 +159,18 @@ func SeedFormulas(from string, terms []stdlib.Channel, log io.Writer) ([]lang.Ex
 		if err != nil {
 			return nil, err
 		}
-		lets := map[string]lang.Expr{}
-		for _, st := range prog.Stmts {
-			if st.Kind != lang.LetStmt && st.Kind != lang.ProxyStmt {
-				continue
-			}
-			e, err := lang.InlineBounded(st.Expr, lets)
-			if err != nil {
-				return nil, err
-			}
-			lets[st.Name] = e
-			if st.Kind != lang.ProxyStmt {
-				continue
-			}
+		ps, err := prog.Proxies()
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
 			proxies++
-			c, err := ck.CheckExpr(e, "")
+			c, err := ck.CheckExpr(p.Expr, "")
 			switch {
 			case err != nil:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", name, st.Pos.Line, st.Name, firstMessage(err)))
+				skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", name, p.Pos.Line, p.Name, firstMessage(err)))
 			case c.Type().Kind != lang.Scalar:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", name, st.Pos.Line, st.Name, c.Type()))
+				skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", name, p.Pos.Line, p.Name, c.Type()))
 			default:
 				out = append(out, c.Expr)
 			}
