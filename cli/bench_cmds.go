@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,11 +45,7 @@ func runBench(env *Env, args []string) error {
 				continue
 			}
 			lo, hi := study.TruthRange(b)
-			dir := "higher is better"
-			if !b.HigherIsBetter {
-				dir = "lower is better"
-			}
-			fmt.Fprintf(env.Stdout, "  %-15s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, dir)
+			fmt.Fprintf(env.Stdout, "  %-15s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, better(b.HigherIsBetter))
 		}
 		return nil
 	case "show":
@@ -71,6 +69,14 @@ func runBench(env *Env, args []string) error {
 	return usagef("unknown subcommand %q (list | show)", sub)
 }
 
+// better names the direction of a benchmark's ground truth.
+func better(higher bool) string {
+	if higher {
+		return "higher is better"
+	}
+	return "lower is better"
+}
+
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
@@ -81,24 +87,15 @@ func firstLine(s string) string {
 func showBench(env *Env, bs *benchSession) {
 	b := bs.Bench
 	lo, hi := study.TruthRange(b)
-	order := "higher is better"
-	if !b.HigherIsBetter {
-		order = "lower is better"
-	}
 	fmt.Fprintf(env.Stdout, "%s: %d architectures, family %s\n", b.Name, len(b.Archs), b.Family)
-	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (%s)\n", b.TruthName, lo, hi, order)
+	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (%s)\n", b.TruthName, lo, hi, better(b.HigherIsBetter))
 	showSource(env.Stdout, b)
 	strata := map[string]int{}
 	for _, s := range bench.Strata(b) {
 		strata[s]++
 	}
-	keys := make([]string, 0, len(strata))
-	for k := range strata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	fmt.Fprint(env.Stdout, "strata:")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(strata)) {
 		fmt.Fprintf(env.Stdout, " %s(%d)", k, strata[k])
 	}
 	fmt.Fprintln(env.Stdout)
@@ -139,12 +136,7 @@ func showSource(w io.Writer, b *bench.Benchmark) {
 func showArch(env *Env, bs *benchSession, a bench.Arch) error {
 	fmt.Fprintf(env.Stdout, "%s/%s\n", bs.Bench.Name, a.ID)
 	fmt.Fprintf(env.Stdout, "  %s = %.6g\n", bs.Bench.TruthName, a.Truth)
-	keys := make([]string, 0, len(a.Extra))
-	for k := range a.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(a.Extra)) {
 		fmt.Fprintf(env.Stdout, "  %s = %.6g\n", k, a.Extra[k])
 	}
 	m, err := bench.ArchScalarsErr(a, bs.Fidelity)
@@ -226,6 +218,17 @@ func runBenchBuild(env *Env, args []string) error {
 	return err
 }
 
+// spread says how per-architecture seconds spread: min, median (the
+// upper one), max and mean, with digits decimals.
+func spread(secs []float64, digits int) string {
+	s, sum := slices.Sorted(slices.Values(secs)), 0.0
+	for _, x := range s {
+		sum += x
+	}
+	f := "%." + strconv.Itoa(digits) + "fs"
+	return fmt.Sprintf("min "+f+"  median "+f+"  max "+f+"  mean "+f, s[0], s[len(s)/2], s[len(s)-1], sum/float64(len(s)))
+}
+
 func printBuildSummary(env *Env, res *study.BuildResult) {
 	cb, tc := res.Bench, res.Train
 	okN, failed := 0, 0
@@ -238,16 +241,11 @@ func printBuildSummary(env *Env, res *study.BuildResult) {
 			failed++
 		}
 	}
-	sort.Float64s(secs)
 	fmt.Fprintf(env.Stdout, "benchmark     %s (%s, space %s): %d architectures ok, %d failed, of %d\n", res.Path, cb.Name, cb.Space.Name, okN, failed, cb.N)
 	fmt.Fprintf(env.Stdout, "recipe        %d steps × %d × %v tokens, lr %g, seed %d, backend %s\n", tc.Steps, tc.Batch, cb.Train["seq"], tc.LR, cb.Seed, cb.Backend)
 	fmt.Fprintf(env.Stdout, "this run      trained %d, reused %d, wall %s (total build wall %.0fs)\n", res.Trained, res.Reused, res.Wall.Round(time.Second), cb.WallSeconds)
 	if len(secs) > 0 {
-		t := 0.0
-		for _, s := range secs {
-			t += s
-		}
-		fmt.Fprintf(env.Stdout, "train time    min %.1fs  median %.1fs  max %.1fs  mean %.1fs per architecture\n", secs[0], secs[len(secs)/2], secs[len(secs)-1], t/float64(len(secs)))
+		fmt.Fprintf(env.Stdout, "train time    %s per architecture\n", spread(secs, 1))
 	}
 	if ev := cb.Evidence; ev != nil {
 		fmt.Fprintf(env.Stdout, "evidence      %d architectures × %d steps: Spearman ρ %.3f, Kendall τ %.3f (short vs long validation loss), %.0fs\n", len(ev.IDs), ev.Steps, ev.Spearman, ev.Kendall, ev.WallSecs)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -203,18 +202,15 @@ func runCapture(env *Env, args []string) error {
 func printCaptureStats(w io.Writer, st study.CaptureStats, failed int, cc *cache.Cache) {
 	fmt.Fprintf(w, "captured      %d   already cached %d   recomputed damaged %d   failed %d\n", st.Captured, st.Cached, st.Recovered, failed)
 	if len(st.Times) > 0 {
-		ts := append([]time.Duration(nil), st.Times...)
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-		var sum time.Duration
-		for _, t := range ts {
-			sum += t
+		var secs []float64
+		for _, t := range st.Times {
+			secs = append(secs, t.Seconds())
 		}
 		var fl float64
 		for _, f := range st.FLOPS {
 			fl += f
 		}
-		fmt.Fprintf(w, "per arch      min %.2fs  median %.2fs  max %.2fs  mean %.2fs  (%.2f GFLOP/s matmul)\n",
-			ts[0].Seconds(), ts[len(ts)/2].Seconds(), ts[len(ts)-1].Seconds(), sum.Seconds()/float64(len(ts)), fl/float64(len(st.FLOPS))/1e9)
+		fmt.Fprintf(w, "per arch      %s  (%.2f GFLOP/s matmul)\n", spread(secs, 2), fl/float64(len(st.FLOPS))/1e9)
 	}
 	if stats, err := cc.Stats(); err == nil {
 		fmt.Fprintf(w, "cache size    %s\n", fmtStats(stats))

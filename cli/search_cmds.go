@@ -368,11 +368,7 @@ func validPairs(s, t []float64) ([]float64, []float64) {
 
 // printSearch prints a search's report for humans.
 func printSearch(w io.Writer, r *study.SearchReport) {
-	dir := "higher is better"
-	if !r.HigherIsBetter {
-		dir = "lower is better"
-	}
-	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, dir, r.Seed, r.Backend)
+	fmt.Fprintf(w, "lpz search on %s (%d architectures; truth %s, %s); seed %d; backend %s\n", r.Benchmark, r.AllN, r.Truth, better(r.HigherIsBetter), r.Seed, r.Backend)
 	fitness := "ρ"
 	if r.Config["fitness"] == gp.FitnessWithin {
 		fitness = "mean within-stratum ρ"
