@@ -16,66 +16,10 @@ import (
 
 	"lpz/bench"
 	"lpz/gp"
-	"lpz/lang"
 	"lpz/rank"
-	"lpz/repl"
 	"lpz/stdlib"
 	"lpz/study"
 )
-
-func installSearchREPL(r *repl.REPL) {
-	r.Register(&repl.Command{
-		Name: "simplify",
-		Args: "EXPR",
-		Doc:  "apply the search's rewrite rules (stdlib/rules.lpz) to a fixpoint and show each step",
-		Run: func(ctx context.Context, r *repl.REPL, arg string) error {
-			return simplify(r.Out, strings.TrimSpace(arg))
-		},
-	})
-}
-
-func simplify(w io.Writer, src string) error {
-	return simplifyWith(w, src, "")
-}
-
-func simplifyWith(w io.Writer, src, rulesFile string) error {
-	if src == "" {
-		return usagef("want an expression: simplify EXPR")
-	}
-	e, err := lang.ParseExpr(src)
-	if err != nil {
-		return err
-	}
-	rules, err := stdlib.ReadRules(rulesFile)
-	if err != nil {
-		return err
-	}
-	s, err := stdlib.Simplify(e, rules)
-	for _, step := range s.Steps {
-		fmt.Fprintf(w, "  %s  =>  %s    [%s]\n", lang.Print(step.Before), lang.Print(step.After), step.Rule)
-	}
-	if err != nil {
-		return err
-	}
-	if len(s.Steps) == 0 {
-		fmt.Fprintln(w, "  (no rule applies)")
-	}
-	fmt.Fprintln(w, lang.Print(s.Result))
-	if s.Rejected != nil {
-		fmt.Fprintf(w, "rejected: %s matches %s\n", s.Rejected, lang.Print(s.RejectedAt))
-	}
-	return nil
-}
-
-func runSimplify(env *Env, args []string) error {
-	fs := flag.NewFlagSet("simplify", flag.ContinueOnError)
-	rulesFile := fs.String("rules", "", "rules file in lpz syntax (default: the embedded stdlib/rules.lpz)")
-	expr, err := parseOne(fs, args, "want one expression: lpz simplify [--rules FILE] EXPR")
-	if err != nil {
-		return err
-	}
-	return printed(env, simplifyWith(env.Stdout, expr, *rulesFile))
-}
 
 // Ranges of the search's flags: beyond them a run is a mistake (a typo, a
 // unit confusion) rather than an experiment, and it is refused before any
