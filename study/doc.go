@@ -29,9 +29,14 @@
 //     ([CompareReference] against the earlier implementations' values).
 //   - [Build]: ground truth of one's own — train every architecture of a
 //     search space on a text and write a benchmark the rest reads.
-//   - [Session.CaptureAll], [Shard]: fill the capture cache ahead of time;
-//     [ListCache], [CacheBudget]: what it holds.
+//   - [Session.CaptureAll], [Shard], [ParseShard]: fill the capture cache
+//     ahead of time; [ListCache], [CacheBudget], [PruneCache]: what it holds.
+//   - [Session.RankFile], [WriteScores]: per-architecture score files, the
+//     --scores / --save-scores format; [Session.ArchInputs]: one
+//     architecture's inputs for a formula (lpz eval --arch, the REPL).
+//   - [ThisBinary], [PeakRSSMB]: what produced a result, for reports.
 //
 // Host tensors cross into the library as gorgonia.org/tensor values through
-// package lpz/gtensor.
+// package lpz/gtensor; package lpz/repl/benchrepl puts a session in the
+// REPL.
 package study

@@ -354,10 +354,7 @@ func DeriveSubsets(in interp.Inputs) {
 // architecture scalars.
 func ChannelTypes() map[string]lang.Type {
 	m := map[string]lang.Type{}
-	for _, c := range stdlib.Channels {
-		m[c.Name] = c.Type
-	}
-	for _, c := range stdlib.ExtraChannels {
+	for _, c := range stdlib.AllChannels() {
 		m[c.Name] = c.Type
 	}
 	return m
