@@ -34,20 +34,16 @@ type TableRow struct {
 	Paper    bench.Published `json:"paper"`
 	Blocked  string          `json:"blocked,omitempty"` // why it could not be scored
 
-	// The statistics are rank.Quality's over the architectures scored
-	// (undefined: NaN, null in JSON), with Pearson r beside them since the
-	// paper's FlexiBERT ρ column is one.
-	N       int       `json:"n"`
-	Rho     rank.Stat `json:"rho"`
-	Tau     rank.Stat `json:"tau"`
+	// The quality over the architectures scored (undefined: NaN, null in
+	// JSON; Invalid counts the architectures with NaN/Inf scores), with
+	// Pearson r beside it since the paper's FlexiBERT ρ column is one.
+	rank.Quality
 	Pearson rank.Stat `json:"pearson"` // Pearson r against the oriented truth
-	Within  rank.Stat `json:"within_stratum_rho"`
 	// DRho is ours − paper for the paper's ρ column, computed with the
 	// statistic that column holds (bench.PaperRhoMetric: Pearson r on
 	// FlexiBERT, Spearman ρ on GPT-2); undefined when either is.
-	DRho    rank.Stat `json:"delta_rho"`
-	DTau    rank.Stat `json:"delta_tau"`
-	Invalid int       `json:"invalid,omitempty"` // architectures with NaN/Inf scores
+	DRho rank.Stat `json:"delta_rho"`
+	DTau rank.Stat `json:"delta_tau"`
 	// Seconds is the mean time per architecture to get this proxy's
 	// inputs (capture or cache read) and evaluate it: CaptureSeconds +
 	// EvalSeconds. Captures are timed one at a time (waiting for another
@@ -197,7 +193,7 @@ func newTableRow(label string, p corpusProxy, paper bench.Published) (*TableRow,
 // blankRow is a row with every statistic undefined until it is scored.
 func blankRow(label, proxy string, paper bench.Published) *TableRow {
 	u := rank.Undefined()
-	return &TableRow{Baseline: label, Proxy: proxy, Paper: paper, Rho: u, Tau: u, Pearson: u, Within: u, DRho: u, DTau: u}
+	return &TableRow{Baseline: label, Proxy: proxy, Paper: paper, Quality: rank.Quality{Rho: u, Tau: u, Within: u}, Pearson: u, DRho: u, DTau: u}
 }
 
 // onlyRows keeps the rows of the proxies named in only (comma-separated),
@@ -475,7 +471,9 @@ func (r *TableRow) finish(b *bench.Benchmark, sample []bench.Arch, metric string
 	if err != nil {
 		return err
 	}
-	r.N, r.Rho, r.Tau, r.Within = rep.N, rep.Rho, rep.Tau, rep.Within
+	invalid := r.Invalid // the report ranks only the finite scores
+	r.Quality = rep.Quality
+	r.Invalid = invalid
 	r.Pearson = rank.Pearson(rep.Scores, rank.Oriented(rep.TruthValues, b.HigherIsBetter))
 	if metric == "pearson" {
 		r.DRho = diff(r.Pearson, r.Paper.Rho)
