@@ -24,6 +24,9 @@ type family struct {
 	// family's vocabulary (masked-LM encoders).
 	decoder bool
 	vocab   int // encoders: the vocabulary ids are folded into
+	// fidelity: the family's models have a bench.FlexiMode (the records'
+	// own model or the upstream proxy code's), part of a capture's identity.
+	fidelity bool
 	// omitW: a capture cache leaves W out of an entry and rebuilds it from
 	// (config, seed) on load (half of every GPT-2 entry; the other
 	// families' entries have always held W, so they keep it).
@@ -53,7 +56,7 @@ var families = []family{
 		},
 	},
 	{
-		name: bench.FamilyFlexiBERT, version: FlexiBERTModelVersion, vocab: bench.FlexiVocab,
+		name: bench.FamilyFlexiBERT, version: FlexiBERTModelVersion, vocab: bench.FlexiVocab, fidelity: true,
 		extra:  append([]string{ChannelGones}, extraChannels...),
 		config: func(a bench.Arch) (any, bool) { return a.Flexi, a.Flexi != nil },
 		decode: func(cfg map[string]any) (any, error) { return bench.FlexiFromConfig(cfg) },
@@ -130,7 +133,7 @@ func SpecFromConfig(familyName string, cfg map[string]any) (Spec, error) {
 
 func newSpec(f *family, cfg any, mode bench.FlexiMode) Spec {
 	s := Spec{Family: f.name, Version: f.version, Config: cfg, CacheOmitsW: f.omitW, fam: f}
-	if f.name == bench.FamilyFlexiBERT {
+	if f.fidelity {
 		s.Fidelity = mode
 	}
 	return s
@@ -150,6 +153,12 @@ func VersionOf(familyName string) string {
 		return f.version
 	}
 	return ""
+}
+
+// HasFidelity says whether the family's models have a bench.FlexiMode.
+func HasFidelity(familyName string) bool {
+	f := familyNamed(familyName)
+	return f != nil && f.fidelity
 }
 
 // Trainable says whether Spec.Train can train the family's architectures.

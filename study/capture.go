@@ -82,7 +82,7 @@ func (s CaptureSettings) BackendName() string {
 func (s *Session) Describe() (backend, capture string) {
 	c := s.Capture
 	desc := fmt.Sprintf("batch %d × %d tokens, capture seed %d, text %s", c.Batch, c.Seq, c.Seed, s.TextDescription())
-	if s.Bench.Family == bench.FamilyFlexiBERT {
+	if runtime.HasFidelity(s.Bench.Family) {
 		desc += ", model fidelity " + string(s.Fidelity)
 	}
 	return c.BackendName(), desc
