@@ -651,7 +651,7 @@ func (c *Cache) GetLists(key any, lists []string) (e *Entry, found bool, err err
 	// Larger files first so the workers finish together.
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.f.Bytes, a.f.Bytes) })
 	// At most 8 readers: more only contend for the disk.
-	_, err = parallel.For(context.Background(), len(jobs), parallel.Options{Workers: min(runtime.GOMAXPROCS(0), 8)}, func(k int) error {
+	err = parallel.For(context.Background(), len(jobs), parallel.Options{Workers: min(runtime.GOMAXPROCS(0), 8)}, func(k int) error {
 		j := jobs[k]
 		t, reason := readVerified(filepath.Join(dir, j.f.File), j.f, sha256.New())
 		if reason != "" {

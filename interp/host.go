@@ -169,17 +169,26 @@ func (ev *evaluator) apply(n *node, args []Value) (Value, error) {
 // parallel runs f(i) for i in [0, n) on up to ev.workers goroutines when
 // the work is large enough to pay for them.
 func (ev *evaluator) parallel(n int, elems int, f func(i int)) error {
-	workers := ev.workers
-	if n < 2 || elems < 1<<16 {
-		workers = 1
+	if ev.workers <= 1 || n < 2 || elems < 1<<16 {
+		// The hot path of a search (small lists, one goroutine) stays a
+		// plain loop that looks for a cancellation every 8 entries: it
+		// runs for every operator applied.
+		for i := 0; i < n; i++ {
+			if i&7 == 0 {
+				if err := ev.ctx.Err(); err != nil {
+					return err
+				}
+			}
+			f(i)
+		}
+		return nil
 	}
 	// A panicking kernel comes back here from the workers, for Eval's
 	// recover, which names the op.
-	_, err := parallel.For(ev.ctx, n, parallel.Options{Workers: workers}, func(i int) error {
+	return parallel.For(ev.ctx, n, parallel.Options{Workers: ev.workers}, func(i int) error {
 		f(i)
 		return nil
 	})
-	return err
 }
 
 func totalElems(ts []*tensor.Tensor) int {

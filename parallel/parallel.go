@@ -27,25 +27,29 @@ type Options struct {
 
 // For calls f(i) for each i in [0, n), starting them in index order. Once
 // ctx is cancelled no further job starts; those running finish. It returns
-// which jobs ran to the end and the error of the lowest-numbered failed
-// job, else ctx's error. A panic in f is raised again in the caller once
-// the workers have stopped, so a recover there sees it.
-func For(ctx context.Context, n int, o Options, f func(i int) error) (ran []bool, err error) {
-	ran = make([]bool, n)
-	errs := make([]error, n)
+// the error of the lowest-numbered failed job, else ctx's error. A panic
+// in f is raised again in the caller once the workers have stopped, so a
+// recover there sees it. With one worker For allocates nothing: the
+// interpreter calls it for every operator it applies.
+func For(ctx context.Context, n int, o Options, f func(i int) error) error {
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, n)
+	if workers = min(workers, n); workers <= 1 {
+		return serial(ctx, n, o, f)
+	}
 	var (
 		next, done atomic.Int64
 		failed     atomic.Bool
 		mu         sync.Mutex
+		firstIdx   = n
+		firstErr   error
 		panicked   any
 		wg         sync.WaitGroup
 	)
 	work := func() {
+		defer wg.Done()
 		defer func() {
 			if r := recover(); r != nil {
 				mu.Lock()
@@ -61,10 +65,14 @@ func For(ctx context.Context, n int, o Options, f func(i int) error) (ran []bool
 			if i >= n {
 				return
 			}
-			if errs[i] = f(i); errs[i] != nil {
+			if err := f(i); err != nil {
 				failed.Store(true)
+				mu.Lock()
+				if i < firstIdx {
+					firstIdx, firstErr = i, err
+				}
+				mu.Unlock()
 			}
-			ran[i] = true
 			if o.Progress != nil {
 				mu.Lock()
 				o.Progress(int(done.Add(1)))
@@ -72,22 +80,40 @@ func For(ctx context.Context, n int, o Options, f func(i int) error) (ran []bool
 			}
 		}
 	}
-	if workers <= 1 {
-		work()
-	} else {
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() { defer wg.Done(); work() }()
-		}
-		wg.Wait()
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go work()
 	}
+	wg.Wait()
 	if panicked != nil {
 		panic(panicked)
 	}
-	for _, e := range errs {
-		if e != nil {
-			return ran, e
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// serial is For on the caller's goroutine.
+func serial(ctx context.Context, n int, o Options, f func(i int) error) error {
+	var first error
+	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		err := f(i)
+		if o.Progress != nil {
+			o.Progress(i + 1)
+		}
+		if err != nil && first == nil {
+			first = err
+			if !o.KeepGoing {
+				return err
+			}
 		}
 	}
-	return ran, ctx.Err()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }

@@ -448,7 +448,7 @@ func (b *builder) evidence(ctx context.Context) error {
 func forEachUntilError(ctx context.Context, n, workers int, f func(i int) error) error {
 	var mu sync.Mutex
 	var first error
-	_, _ = parallel.For(ctx, n, parallel.Options{Workers: workers, KeepGoing: true}, func(i int) error {
+	_ = parallel.For(ctx, n, parallel.Options{Workers: workers, KeepGoing: true}, func(i int) error {
 		mu.Lock()
 		failed := first != nil
 		mu.Unlock()

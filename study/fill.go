@@ -32,7 +32,7 @@ func (s *Session) CaptureAll(ctx context.Context, archs []bench.Arch, workers in
 		return nil, err
 	}
 	errs := make([]error, len(archs))
-	_, err = parallel.For(ctx, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
+	err = parallel.For(ctx, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
 		if _, err := c.Capture(ctx, archs[i], nil); err != nil && ctx.Err() == nil {
 			errs[i] = fmt.Errorf("%s: %w", archs[i].ID, err)
 		}

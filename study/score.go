@@ -18,7 +18,8 @@ func (s *Session) Score(ctx context.Context, p *interp.Program, archs []bench.Ar
 	values := make([]float64, len(archs))
 	errs := make([]error, len(archs))
 	cut := make([]bool, len(archs)) // failed because the cancellation cut it short
-	ran, _ := parallel.For(ctx, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
+	ran := make([]bool, len(archs)) // finished, whatever its outcome
+	_ = parallel.For(ctx, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
 		in, err := s.Inputs(ctx, archs[i], channels)
 		if err == nil {
 			err = s.MissingChannel(archs[i], in, channels)
@@ -30,6 +31,7 @@ func (s *Session) Score(ctx context.Context, p *interp.Program, archs []bench.Ar
 		}
 		errs[i] = err
 		cut[i] = err != nil && ctx.Err() != nil
+		ran[i] = true
 		return nil
 	})
 	scores = map[string]float64{}

@@ -515,7 +515,7 @@ func (s *Session) assessAll(ctx context.Context, exprs []lang.Expr, terms []stdl
 		scores[i] = make([]float64, len(archs))
 	}
 	errs := make([]error, len(archs))
-	if _, err := parallel.For(ctx, len(archs), parallel.Options{Workers: max(1, workers), KeepGoing: true, Progress: progress}, func(j int) error {
+	if err := parallel.For(ctx, len(archs), parallel.Options{Workers: max(1, workers), KeepGoing: true, Progress: progress}, func(j int) error {
 		in, err := s.Inputs(ctx, archs[j], channels)
 		if err != nil {
 			errs[j] = err

@@ -289,7 +289,7 @@ func (s *Session) ScoreTable(ctx context.Context, rows []*TableRow, archs []benc
 	defer stop()
 	var first error
 	var once sync.Once
-	_, _ = parallel.For(run, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
+	_ = parallel.For(run, len(archs), parallel.Options{Workers: workers, KeepGoing: true, Progress: progress}, func(i int) error {
 		if err := ts.score(run, archs[i]); err != nil {
 			once.Do(func() { first = err; stop() })
 		}
