@@ -153,27 +153,20 @@ func SeedFormulas(from string, terms []stdlib.Channel, log io.Writer) ([]lang.Ex
 	ck := &lang.Checker{Ops: stdlib.Default, Inputs: inputs}
 	var out []lang.Expr
 	var skipped []string
-	proxies := 0
-	for _, name := range names {
-		prog, err := lang.Parse(name, files[name])
-		if err != nil {
-			return nil, err
-		}
-		ps, err := prog.Proxies()
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			proxies++
-			c, err := ck.CheckExpr(p.Expr, "")
-			switch {
-			case err != nil:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", name, p.Pos.Line, p.Name, firstMessage(err)))
-			case c.Type().Kind != lang.Scalar:
-				skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", name, p.Pos.Line, p.Name, c.Type()))
-			default:
-				out = append(out, c.Expr)
-			}
+	ps, err := scriptProxies(files, names)
+	if err != nil {
+		return nil, err
+	}
+	proxies := len(ps)
+	for _, p := range ps {
+		c, err := ck.CheckExpr(p.Expr, "")
+		switch {
+		case err != nil:
+			skipped = append(skipped, fmt.Sprintf("%s:%d %s: %s", p.File, p.Pos.Line, p.Name, firstMessage(err)))
+		case c.Type().Kind != lang.Scalar:
+			skipped = append(skipped, fmt.Sprintf("%s:%d %s: type %s, not scalar", p.File, p.Pos.Line, p.Name, c.Type()))
+		default:
+			out = append(out, c.Expr)
 		}
 	}
 	if proxies == 0 {

@@ -155,7 +155,12 @@ type corpusProxy struct {
 // corpusProxies reads the proxy statements of the embedded corpus, lets
 // inlined, in file order.
 func corpusProxies() ([]corpusProxy, error) {
-	files, names := corpus.Files()
+	return scriptProxies(corpus.Files())
+}
+
+// scriptProxies reads the proxy statements of the named lpz sources, lets
+// inlined, in the order of names.
+func scriptProxies(files map[string]string, names []string) ([]corpusProxy, error) {
 	var out []corpusProxy
 	for _, name := range names {
 		prog, err := lang.Parse(name, files[name])
