@@ -71,6 +71,7 @@ type Arch struct {
 	GPT2  *GPT2Config      // set for the gpt2 family
 	Flexi *FlexiBERTConfig // set for the flexibert family
 	Llama *LlamaConfig     // set for the llama family (lpz bench build benchmarks)
+	Lonas *LonasConfig     // set for sub-networks of a LoNAS super-network
 	Truth float64          // ground truth (see Benchmark.TruthName)
 	// Extra holds the other published numbers: the eight GLUE task scores
 	// and time_to_train (FlexiBERT); test_ppl, test_ppl_nomem, test_word_ppl,

@@ -72,6 +72,34 @@ type CustomBench struct {
 	WallSeconds    float64         `json:"wall_s"`
 	Archs          []CustomArch    `json:"archs"`
 	Evidence       *CustomEvidence `json:"evidence,omitempty"`
+	// Supernet is set for family lonas: the super-network every
+	// sub-network is cut from.
+	Supernet *CustomSupernet `json:"supernet,omitempty"`
+}
+
+// CustomSupernet is a LoNAS benchmark's super-network: where its
+// checkpoint and adapter are (relative to benchmark.json's directory),
+// their digest, its space, and how it was trained and measured.
+type CustomSupernet struct {
+	Checkpoint   string         `json:"checkpoint"`
+	Adapter      string         `json:"adapter,omitempty"`
+	SHA256       string         `json:"sha256"`
+	Base         LlamaConfig    `json:"base"`
+	Heads        []float64      `json:"heads"`
+	Widths       []float64      `json:"widths"`
+	Train        map[string]any `json:"train,omitempty"`
+	AdapterTrain map[string]any `json:"adapter_train,omitempty"`
+	Eval         map[string]any `json:"eval,omitempty"`
+}
+
+// Supernet resolves the record against the directory of benchmark.json.
+func (cs *CustomSupernet) Supernet(dir string) *Supernet {
+	s := &Supernet{Base: cs.Base, HeadFracs: cs.Heads, WidthFracs: cs.Widths, Digest: cs.SHA256,
+		Checkpoint: filepath.Join(dir, cs.Checkpoint)}
+	if cs.Adapter != "" {
+		s.Adapter = filepath.Join(dir, cs.Adapter)
+	}
+	return s
 }
 
 // CustomSpace records the space an architecture sample came from.
@@ -108,6 +136,9 @@ type CustomArch struct {
 	// Settings is a digest of everything that defines the run (config,
 	// recipe, data, seed, backend): resume reuses a record only if it matches.
 	Settings string `json:"settings,omitempty"`
+	// Metrics are further measurements (a task's accuracy, the
+	// perplexity on each half of the validation text, …), loaded as Extra.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // CustomEvidence is a longer training of a subset: how well the short
@@ -185,6 +216,9 @@ func ParseCustom(data []byte, path string) (*Benchmark, error) {
 		if l, ok := long[ca.ID]; ok {
 			a.Extra["long_valid_loss"] = l
 		}
+		for k, v := range ca.Metrics {
+			a.Extra[k] = v
+		}
 		switch cb.Truth {
 		case "valid_ppl":
 			a.Truth = ca.ValidPPL
@@ -204,6 +238,8 @@ func ParseCustom(data []byte, path string) (*Benchmark, error) {
 			a.Flexi, err = FlexiFromConfig(ca.Config)
 		case FamilyLlama:
 			a.Llama, err = LlamaFromConfig(ca.Config)
+		case FamilyLoNAS:
+			a.Lonas, err = lonasArch(&cb, path, ca.Config)
 		default:
 			err = fmt.Errorf("family %q cannot be loaded as a benchmark yet", cb.Family)
 		}
@@ -265,4 +301,24 @@ func HasData(dataDir string) bool {
 		}
 	}
 	return false
+}
+
+// lonasArch decodes a sub-network's config and ties it to the benchmark's
+// super-network.
+func lonasArch(cb *CustomBench, path string, cfg map[string]any) (*LonasConfig, error) {
+	if cb.Supernet == nil {
+		return nil, fmt.Errorf("a lonas benchmark needs its supernet record")
+	}
+	c, err := LonasFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.Super = cb.Supernet.Supernet(filepath.Dir(path))
+	if err := c.Super.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := c.Super.Choices(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

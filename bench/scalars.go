@@ -124,6 +124,12 @@ var archFamilies = []archFamily{
 		scalars: func(a Arch, _ FlexiMode) (map[string]float64, error) { return LlamaScalars(a.Llama), nil },
 		stratum: func(a Arch) string { return "d" + strconv.Itoa(a.Llama.DModel) },
 	},
+	{
+		name: FamilyLoNAS, strataBy: "mean FFN width choice",
+		has:     func(a Arch) bool { return a.Lonas != nil },
+		scalars: func(a Arch, _ FlexiMode) (map[string]float64, error) { return LonasScalars(a.Lonas) },
+		stratum: func(a Arch) string { return lonasStratum(a.Lonas) },
+	},
 }
 
 // archFamilyOf is the row of a's family (nil without a configuration).

@@ -431,6 +431,9 @@ func ValidateSpaceConfig(family string, cfg map[string]any) error {
 			return err
 		}
 		return c.Validate()
+	case FamilyLoNAS:
+		_, err := LonasFromConfig(cfg) // the loader checks it against its super-network
+		return err
 	}
 	return fmt.Errorf("unknown family %q", family)
 }
