@@ -16,12 +16,12 @@ type format struct {
 	keys   []string // fields whose presence in the first record picks this format
 	fields string   // what every record holds, for the error when none fits
 	delim  string   // put before each choice to make its continuation
-	item   func(p *parser, r record) (Item, error)
+	// item reads one record; its continuations are the bare choices.
+	item func(p *parser, r record) (Item, error)
 }
 
-// formats is tried in order; a format whose keys are a subset of another's
-// comes after it (arc's question+choices after boolq's question+passage and
-// lpz's choices).
+// formats is tried in order: a record holding the key fields of two
+// formats (no benchmark's does) gets the first.
 var formats = []*format{
 	{"lpz", []string{"context", "choices"}, "context, choices[], answer", "", lpzItem},
 	{"hellaswag", []string{"endings"}, "ctx_a+ctx_b or ctx, endings[], label", " ", hellaswagItem},
@@ -48,15 +48,6 @@ func detect(r record) (*format, error) {
 		tried = append(tried, fmt.Sprintf("%s (%s)", f.name, f.fields))
 	}
 	return nil, fmt.Errorf("no known format has fields {%s}; tried %s", strings.Join(have, ", "), strings.Join(tried, "; "))
-}
-
-// prefixed puts the format's delimiter before every choice.
-func prefixed(delim string, choices []string) []string {
-	out := make([]string, len(choices))
-	for i, c := range choices {
-		out[i] = delim + c
-	}
-	return out
 }
 
 // lpzItem: lpz's own format; choices are continuations exactly as written.
@@ -105,7 +96,7 @@ func hellaswagItem(_ *parser, r record) (Item, error) {
 		endings[i] = hellaswagClean(e)
 	}
 	label, err := r.integer("label")
-	return Item{Contexts: []string{hellaswagClean(ctx)}, Continuations: prefixed(" ", endings), Answer: label}, err
+	return Item{Contexts: []string{hellaswagClean(ctx)}, Continuations: endings, Answer: label}, err
 }
 
 // bracketed matches WikiHow's "[header]"-style markers; like Python's re,
@@ -150,7 +141,7 @@ func piqaItem(p *parser, r record) (Item, error) {
 	}
 	return Item{
 		Contexts:      []string{"Question: " + s[0] + "\nAnswer:"},
-		Continuations: prefixed(" ", s[1:]),
+		Continuations: s[1:],
 		Answer:        label,
 	}, err
 }
@@ -178,7 +169,7 @@ func winograndeItem(_ *parser, r record) (Item, error) {
 	if answer != 1 && answer != 2 {
 		return Item{}, fmt.Errorf(`field "answer": want "1" or "2", got %s`, r["answer"])
 	}
-	rest := " " + pyStrip(after)
+	rest := pyStrip(after)
 	return Item{
 		Contexts:      []string{before + opts[0], before + opts[1]},
 		Continuations: []string{rest, rest},
@@ -229,7 +220,7 @@ func lettered(r record, context string) (Item, error) {
 	if answer < 0 {
 		return Item{}, fmt.Errorf("answerKey %q is none of the choice labels %q", key, labels)
 	}
-	return Item{Contexts: []string{context}, Continuations: prefixed(" ", texts), Answer: answer}, nil
+	return Item{Contexts: []string{context}, Continuations: texts, Answer: answer}, nil
 }
 
 // boolqItem reads google/boolq's "answer" (a boolean) or SuperGLUE's
@@ -255,7 +246,7 @@ func boolqItem(_ *parser, r record) (Item, error) {
 	}
 	return Item{
 		Contexts:      []string{s[0] + "\nQuestion: " + s[1] + "?\nAnswer:"},
-		Continuations: []string{" no", " yes"},
+		Continuations: []string{"no", "yes"},
 		Answer:        answer,
 	}, err
 }

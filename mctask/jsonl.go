@@ -71,7 +71,7 @@ func (p *parser) parse(r io.Reader, name string) (*Task, error) {
 			if form, err = detect(rec); err != nil {
 				return nil, fmt.Errorf("mctask: %s:%d: %w", p.src, line, err)
 			}
-			firstLine, task.Format, task.delim = line, form.name, form.delim
+			firstLine, task.Format = line, form.name
 		}
 		it, err := p.item(form, rec, line)
 		if err != nil {
@@ -102,9 +102,13 @@ func (p *parser) item(form *format, rec record, line int) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
+	for j, c := range it.Continuations {
+		it.Continuations[j] = form.delim + c
+	}
 	if err := it.check(); err != nil {
 		return Item{}, err
 	}
+	it.delim = form.delim
 	it.ID = rec.id()
 	if it.ID == "" {
 		it.ID = strconv.Itoa(line)

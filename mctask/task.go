@@ -17,6 +17,12 @@ type Item struct {
 	Contexts      []string
 	Continuations []string
 	Answer        int // index of the correct choice
+
+	// delim is what the reader put in front of every choice to make its
+	// continuation (lm-eval's target delimiter, " "). acc_norm divides by
+	// the length of the choice without it, as lm-eval does. It lives on the
+	// item so that a task cut down to some of its items keeps it.
+	delim string
 }
 
 // Task is a list of items read from one file or built by [Continuation].
@@ -25,11 +31,6 @@ type Task struct {
 	Source string // where the items came from, used in error messages
 	Format string // the input format detected (see the package doc), or "cont"
 	Items  []Item
-
-	// delim is what the reader put in front of every choice to make its
-	// continuation (lm-eval's target delimiter, " "). acc_norm divides by
-	// the length of the choice without it, as lm-eval does.
-	delim string
 }
 
 // Request is one log-likelihood to compute: log p(Continuation | Context).
@@ -126,7 +127,7 @@ func (t *Task) Score(loglik []float64) (Result, error) {
 		}
 		k += len(ll)
 		pick := argmax(ll, func(j int) float64 { return ll[j] })
-		pickNorm := argmax(ll, func(j int) float64 { return ll[j] / t.normLength(it.Continuations[j]) })
+		pickNorm := argmax(ll, func(j int) float64 { return ll[j] / it.normLength(j) })
 		res.Correct[i] = pick == it.Answer
 		if res.Correct[i] {
 			hits++
@@ -165,7 +166,7 @@ func argmax(ll []float64, score func(j int) float64) int {
 // normLength is acc_norm's divisor: lm-eval's len(choice), the number of
 // characters (code points) of the choice without the target delimiter. An
 // empty choice counts as one character so that no division is by zero.
-func (t *Task) normLength(continuation string) float64 {
-	n := utf8.RuneCountInString(strings.TrimPrefix(continuation, t.delim))
+func (it Item) normLength(j int) float64 {
+	n := utf8.RuneCountInString(strings.TrimPrefix(it.Continuations[j], it.delim))
 	return float64(max(n, 1))
 }

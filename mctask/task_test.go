@@ -48,6 +48,7 @@ func TestScore(t *testing.T) {
 		{"-Inf is allowed", lpz, []float64{math.Inf(-1), -1, math.Inf(-1), math.Inf(-1), math.Inf(-1), -1, -1}, 0, 1.0 / 3, []bool{false, false, false}},
 		// -3/2 < -7/5 picks "abcde"; counting the space (-3/3 > -7/6) would not.
 		{"norm leaves out the delimiter", hs, []float64{-3, -7}, 0, 1, []bool{false}},
+		{"a cut task keeps the delimiter", &Task{Items: hs.Items}, []float64{-3, -7}, 0, 1, []bool{false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
