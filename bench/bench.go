@@ -29,7 +29,10 @@ type Benchmark struct {
 	Archs          []Arch
 	Source         Source
 	HigherIsBetter bool   // false for valid_ppl (lower perplexity is better)
-	TruthName      string // "valid_ppl" | "glue"
+	TruthName      string // the ground truth Arch.Truth holds: "valid_ppl", "glue", …
+	// TruthDefs are the ground truths the benchmark carries, the default
+	// first; WithTruth selects another.
+	TruthDefs []TruthDef
 	// Tokens are the token ids of the capture text that ships with the
 	// benchmark (the embedded gpt2-wt103-mini: GPT-2 BPE ids of lpz's own
 	// text), used when no --text is given; TokensDesc says what they are.
@@ -73,9 +76,10 @@ type Arch struct {
 	Llama *LlamaConfig     // set for the llama family (lpz bench build benchmarks)
 	Lonas *LonasConfig     // set for sub-networks of a LoNAS super-network
 	Truth float64          // ground truth (see Benchmark.TruthName)
-	// Extra holds the other published numbers: the eight GLUE task scores
-	// and time_to_train (FlexiBERT); test_ppl, test_ppl_nomem, test_word_ppl,
-	// test_word_ppl_nomem, train_elapsed (GPT-2).
+	// Extra holds the other numbers, the other truths' values among them:
+	// the eight GLUE task scores and time_to_train (FlexiBERT); test_ppl,
+	// test_ppl_nomem, test_word_ppl, test_word_ppl_nomem, train_elapsed
+	// (GPT-2); valid_loss and the record's metrics (lpz-bench/1).
 	Extra map[string]float64
 	// Params holds published parameter counts: the params_summary.yaml entry
 	// for GPT-2 (AdaEmb, Attn, FFN, nonembedding, total); nil for FlexiBERT

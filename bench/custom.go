@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,6 +24,8 @@ import (
 //	  "format": "lpz-bench/1",
 //	  "name": "nano", "family": "gpt2",           // family: gpt2 | llama | flexibert
 //	  "truth": "valid_ppl", "higher_is_better": false,
+//	  "truths": [{"name": "valid_ppl", "higher_is_better": false, "desc": "…"},   // optional
+//	             {"name": "acc_cont4", "higher_is_better": true, "desc": "…"}],
 //	  "tokenizer": "bytes",                        // how text becomes ids (bytes: vocabulary 256)
 //	  "space": {"name": "nano", "sha256": "…", "yaml": "…"},
 //	  "train": {"steps": 40, "batch": 8, "seq": 64, "lr": 0.005, "min_lr": 0.1, "warmup": 4,
@@ -46,7 +47,16 @@ import (
 // the validation windows); lower is better. Failed architectures are kept in
 // the file with their error but are not architectures of the loaded
 // benchmark. Extra per architecture: valid_loss, init_loss, train_loss,
-// train_s, params_trained, and long_valid_loss where the evidence run has it.
+// train_s, params_trained, long_valid_loss where the evidence run has it,
+// and the record's metrics.
+//
+// "truths" lists the ground truths a benchmark can be ranked against
+// (lpz --truth NAME); "truth" names the default (absent: the first of
+// truths). valid_ppl and valid_loss are read from those fields of a
+// record, any other truth from its metrics. Without truths, the benchmark
+// carries "truth" (default valid_ppl; it may name a metric) in the
+// direction of "higher_is_better", and valid_loss, lower is better
+// (valid_ppl when truth is valid_loss).
 
 // CustomFormat is the format tag of benchmark.json.
 const CustomFormat = "lpz-bench/1"
@@ -58,6 +68,7 @@ type CustomBench struct {
 	Family         string          `json:"family"`
 	Truth          string          `json:"truth"`
 	HigherIsBetter bool            `json:"higher_is_better"`
+	Truths         []TruthDef      `json:"truths,omitempty"`
 	Tokenizer      string          `json:"tokenizer"`
 	Space          CustomSpace     `json:"space"`
 	Train          map[string]any  `json:"train"`
@@ -193,10 +204,12 @@ func ParseCustom(data []byte, path string) (*Benchmark, error) {
 	if cb.Format != CustomFormat {
 		return nil, lerr("format", fmt.Sprintf("format %q, want %q", cb.Format, CustomFormat), nil)
 	}
-	if cb.Truth == "" {
-		cb.Truth = "valid_ppl"
+	defs, err := customTruthDefs(&cb)
+	if err != nil {
+		return nil, lerr("truths", err.Error(), nil)
 	}
-	b := &Benchmark{Name: cb.Name, Family: cb.Family, HigherIsBetter: cb.HigherIsBetter, TruthName: cb.Truth,
+	truth := defs[0].Name
+	b := &Benchmark{Name: cb.Name, Family: cb.Family, HigherIsBetter: defs[0].HigherIsBetter, TruthName: truth, TruthDefs: defs,
 		Source: Source{Repo: "lpz bench build", Path: "space " + cb.Space.Name, Licence: "measured by lpz", Dir: path,
 			Hint: "built with lpz bench build; see its benchmark.json for provenance"}}
 	long := map[string]float64{}
@@ -219,18 +232,15 @@ func ParseCustom(data []byte, path string) (*Benchmark, error) {
 		for k, v := range ca.Metrics {
 			a.Extra[k] = v
 		}
-		switch cb.Truth {
-		case "valid_ppl":
-			a.Truth = ca.ValidPPL
-		case "valid_loss":
-			a.Truth = ca.ValidLoss
-		default:
-			return nil, lerr("truth", fmt.Sprintf("unknown truth %q (valid_ppl | valid_loss)", cb.Truth), nil)
+		for _, d := range defs[1:] {
+			if v, ok := customTruth(ca, d.Name); ok {
+				a.Extra[d.Name] = v
+			}
 		}
-		if math.IsNaN(a.Truth) || math.IsInf(a.Truth, 0) || a.Truth <= 0 {
-			return nil, lerr(ca.ID, fmt.Sprintf("%s %v is not a positive number", cb.Truth, a.Truth), nil)
+		if a.Truth, err = customDefaultTruth(ca, truth); err != nil {
+			return nil, lerr(ca.ID, err.Error(), nil)
 		}
-		var err error
+		delete(a.Extra, truth)
 		switch cb.Family {
 		case FamilyGPT2:
 			a.GPT2, err = GPT2FromConfig(ca.Config)

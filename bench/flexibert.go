@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -43,6 +44,7 @@ func loadFlexiBERT(dir string) (*Benchmark, error) {
 		Family:         FamilyFlexiBERT,
 		HigherIsBetter: true,
 		TruthName:      "glue",
+		TruthDefs:      slices.Clone(flexiTruthDefs),
 		Source: Source{Repo: FlexiBERTRepo, Commit: FlexiBERTCommit, Path: FlexiBERTPath,
 			Licence: FlexiBERTLicence, Dir: dir, Hint: FlexiBERTSourceHint},
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -35,6 +36,7 @@ func loadGPT2(dir string) (*Benchmark, error) {
 		Family:         FamilyGPT2,
 		HigherIsBetter: false,
 		TruthName:      "valid_ppl",
+		TruthDefs:      slices.Clone(gpt2TruthDefs),
 		Source: Source{Repo: GPT2Repo, Branch: GPT2Branch, Commit: GPT2Commit,
 			Path: GPT2Path, Licence: GPT2Licence, Dir: dir, Hint: GPT2SourceHint},
 	}

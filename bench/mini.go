@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"lpz/bench/wt103mini"
@@ -133,7 +134,7 @@ func ParseSlice(data []byte, path string) (*Benchmark, error) {
 		return nil, lerr("tokens", "no token ids")
 	}
 	src := sf.Source
-	b := &Benchmark{Name: sf.Name, Family: FamilyGPT2, TruthName: "valid_ppl",
+	b := &Benchmark{Name: sf.Name, Family: FamilyGPT2, TruthName: "valid_ppl", TruthDefs: slices.Clone(gpt2TruthDefs),
 		Source: Source{Repo: src.Repo, Branch: src.Branch, Commit: src.Commit, Path: src.Path,
 			Licence: src.Licence, Dir: path, Subset: sf.Rule,
 			Hint: "embedded in lpz; the whole benchmark is --bench gpt2-wt103"},
