@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // LoNAS sub-networks (the paper's LLaMA setting, after Munoz et al.,
@@ -257,4 +260,126 @@ func lonasStratum(c *LonasConfig) string {
 		sum += w
 	}
 	return "w" + strconv.Itoa((2*sum+len(ch.Widths))/(2*len(ch.Widths)))
+}
+
+// LonasSpace is a lonas space's supernet: section: the super-network to
+// train, its elastic choices, its adapters and how sub-networks are
+// measured.
+type LonasSpace struct {
+	Base         LlamaConfig
+	Heads        []float64
+	Widths       []float64
+	LoraRank     int
+	LoraAlpha    float64
+	AdapterTrain map[string]any
+	Eval         LonasEval
+}
+
+// LonasEval says how a sub-network's ground truths are measured on the
+// held-out text: perplexity over PPLWindows consecutive windows of
+// seq_len+1 bytes (and over each half of them, for stability), and a
+// multiple-choice task of TaskItems items built from the text after them
+// (TaskContext bytes of passage, Choices candidate continuations of
+// TaskContinuation bytes), Batch sequences per graph execution.
+type LonasEval struct {
+	PPLWindows       int `yaml:"ppl_windows" json:"ppl_windows"`
+	TaskItems        int `yaml:"task_items" json:"task_items"`
+	TaskContext      int `yaml:"task_context" json:"task_context"`
+	TaskContinuation int `yaml:"task_continuation" json:"task_continuation"`
+	Choices          int `yaml:"choices" json:"choices"`
+	Batch            int `yaml:"batch" json:"batch"`
+}
+
+// LonasSpaceOf reads s's supernet: section. The base takes scalar n_head
+// and d_ff (the super-network is uniform).
+func LonasSpaceOf(s *Space) (*LonasSpace, error) {
+	if s.Family != FamilyLoNAS || s.Supernet == nil {
+		return nil, fmt.Errorf("bench: space %s is not a lonas space", s.Name)
+	}
+	var raw struct {
+		Base         map[string]any `yaml:"base"`
+		Heads        []float64      `yaml:"heads"`
+		Widths       []float64      `yaml:"widths"`
+		LoraRank     int            `yaml:"lora_rank"`
+		LoraAlpha    float64        `yaml:"lora_alpha"`
+		AdapterTrain map[string]any `yaml:"adapter_train"`
+		Eval         LonasEval      `yaml:"eval"`
+	}
+	if err := remarshalYAML(s.Supernet, &raw); err != nil {
+		return nil, fmt.Errorf("bench: space %s: supernet: %w", s.Name, err)
+	}
+	base := map[string]any{}
+	for k, v := range raw.Base {
+		base[k] = v
+	}
+	L, _ := toInt(base["n_layer"])
+	for _, k := range []string{"n_head", "d_ff"} {
+		v, ok := toInt(base[k])
+		if !ok {
+			return nil, fmt.Errorf("bench: space %s: supernet.base.%s: want one integer (the super-network is uniform)", s.Name, k)
+		}
+		per := make([]any, max(L, 0))
+		for i := range per {
+			per[i] = v
+		}
+		base[k] = per
+	}
+	lc, err := LlamaFromConfig(base)
+	if err != nil {
+		return nil, fmt.Errorf("bench: space %s: supernet.base: %w", s.Name, err)
+	}
+	ls := &LonasSpace{Base: *lc, Heads: raw.Heads, Widths: raw.Widths, LoraRank: raw.LoraRank,
+		LoraAlpha: raw.LoraAlpha, AdapterTrain: raw.AdapterTrain, Eval: raw.Eval}
+	sn := ls.Supernet()
+	if err := sn.Validate(); err != nil {
+		return nil, fmt.Errorf("bench: space %s: %w", s.Name, err)
+	}
+	e := ls.Eval
+	if ls.LoraRank <= 0 || e.PPLWindows < 2 || e.TaskItems < 2 || e.TaskContext < 1 || e.TaskContinuation < 1 || e.Choices < 2 || e.Batch < 1 {
+		return nil, fmt.Errorf("bench: space %s: supernet: lora_rank and eval's ppl_windows (≥ 2), task_items (≥ 2), task_context, task_continuation, choices (≥ 2) and batch must be positive", s.Name)
+	}
+	if e.TaskContext+e.TaskContinuation > lc.SeqLen+1 {
+		return nil, fmt.Errorf("bench: space %s: task_context + task_continuation %d exceed seq_len+1 = %d", s.Name, e.TaskContext+e.TaskContinuation, lc.SeqLen+1)
+	}
+	return ls, nil
+}
+
+// Supernet is the space's super-network before training (no checkpoint).
+func (ls *LonasSpace) Supernet() *Supernet {
+	return &Supernet{Base: ls.Base, HeadFracs: ls.Heads, WidthFracs: ls.Widths}
+}
+
+// remarshalYAML decodes a YAML-decoded map into out's yaml-tagged fields,
+// rejecting unknown keys.
+func remarshalYAML(in map[string]any, out any) error {
+	raw, err := yaml.Marshal(in)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	return dec.Decode(out)
+}
+
+// sampleLonas is Space.Sample of a lonas space: n distinct sub-networks
+// (SampleSubnets) named by their Choices.ID.
+func sampleLonas(s *Space, n int, seed uint64) ([]SpaceArch, error) {
+	ls, err := LonasSpaceOf(s)
+	if err != nil {
+		return nil, err
+	}
+	sn := ls.Supernet()
+	chs, err := sn.SampleSubnets(n, seed)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SpaceArch, len(chs))
+	for i, ch := range chs {
+		c, err := sn.Config(ch)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = SpaceArch{ID: ch.ID(), Config: map[string]any{"n_head": c.NHead, "d_ff": c.DFF}}
+	}
+	return out, nil
 }

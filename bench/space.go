@@ -68,6 +68,9 @@ type Space struct {
 	Choices     []SpaceChoice
 	PerLayer    []SpaceChoice
 	Train       map[string]any
+	// Supernet is a lonas space's super-network section (LonasSpaceOf
+	// reads it).
+	Supernet map[string]any
 	// Source is the YAML text the space was parsed from (provenance).
 	Source string
 }
@@ -151,6 +154,10 @@ func ParseSpace(data []byte, file string) (*Space, error) {
 			} else {
 				s.Train = m
 			}
+		case "supernet":
+			if err := v.Decode(&s.Supernet); err != nil {
+				return nil, errf(v, "supernet: %v", err)
+			}
 		case "choices", "per_layer":
 			if v.Kind != yaml.MappingNode {
 				return nil, errf(v, "%s: want a mapping of key: values", k.Value)
@@ -167,14 +174,16 @@ func ParseSpace(data []byte, file string) (*Space, error) {
 				}
 			}
 		default:
-			return nil, errf(k, "unknown key %q (name, family, description, depth, layers_key, fixed, choices, per_layer, train)", k.Value)
+			return nil, errf(k, "unknown key %q (name, family, description, depth, layers_key, fixed, choices, per_layer, train, supernet)", k.Value)
 		}
 	}
 	switch {
 	case s.Name == "":
 		return nil, fmt.Errorf("bench: space %s: name is missing", file)
-	case s.Family != FamilyGPT2 && s.Family != FamilyLlama && s.Family != FamilyFlexiBERT:
-		return nil, fmt.Errorf("bench: space %s: family %q (want gpt2, llama or flexibert)", file, s.Family)
+	case s.Family != FamilyGPT2 && s.Family != FamilyLlama && s.Family != FamilyFlexiBERT && s.Family != FamilyLoNAS:
+		return nil, fmt.Errorf("bench: space %s: family %q (want gpt2, llama, flexibert or lonas)", file, s.Family)
+	case s.Family == FamilyLoNAS && s.Supernet == nil:
+		return nil, fmt.Errorf("bench: space %s: a lonas space needs a supernet: section", file)
 	case len(s.PerLayer) > 0 && s.Depth == "":
 		return nil, fmt.Errorf("bench: space %s: per_layer choices need depth: KEY", file)
 	}
@@ -265,6 +274,9 @@ type SpaceArch struct {
 // Sample draws n distinct valid architectures (see the package comment of
 // the space format for the algorithm).
 func (s *Space) Sample(n int, seed uint64) ([]SpaceArch, error) {
+	if s.Family == FamilyLoNAS {
+		return sampleLonas(s, n, seed)
+	}
 	r := rand.New(rand.NewPCG(seed, SpaceStream))
 	seen := map[string]bool{}
 	var out []SpaceArch
