@@ -2,6 +2,7 @@ package study
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,6 +90,31 @@ func Open(name, data, fidelity string) (*Session, error) {
 		return nil, err
 	}
 	return &Session{Bench: b, Data: dir, Fidelity: mode, Capture: DefaultCapture()}, nil
+}
+
+// SelectTruth ranks the session's benchmark against its ground truth name
+// (lpz --truth; "" keeps the one it has). Call it before the session is
+// shared: nothing the session holds is derived from the truth, but Bench
+// is replaced. An unknown name is an OptionError listing the truths.
+func (s *Session) SelectTruth(name string) error {
+	if name == "" {
+		return nil
+	}
+	b, err := s.Bench.WithTruth(name)
+	var unknown *bench.UnknownTruthError
+	if errors.As(err, &unknown) {
+		hint := ""
+		if near, ok := lang.Closest(name, unknown.Known); ok {
+			hint = fmt.Sprintf("; did you mean %q?", near)
+		}
+		return optionErrorf("--truth %s: benchmark %s has no such ground truth%s (its truths: %s; lpz bench show describes them)",
+			name, unknown.Bench, hint, strings.Join(unknown.Known, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	s.Bench = b
+	return nil
 }
 
 // OpenArch opens benchmark name and finds architecture id in it (no id:
