@@ -3,8 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,14 +167,23 @@ func (p *progress) buildETA() string {
 	return seconds(p.start() / float64(p.done) * float64(p.total-p.done)).String()
 }
 
-// Step implements study.BuildProgress.
+// Step implements study.BuildProgress. Off a terminal it prints nothing
+// for the short trainings of a sample, but a phase of one long training
+// (a LoNAS super-network or its adapters) prints a line every 5 % of it.
 func (p *progress) Step(id string) runtime.TrainProgress {
-	if !p.tty {
+	if !p.tty && p.total != 1 {
 		return nil
 	}
 	return func(step, steps int, loss float64) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if !p.tty {
+			if every := max(1, steps/20); step%every == 0 || step == steps {
+				el := p.start()
+				fmt.Fprintf(p.w, "%s step %d/%d loss %.3f  elapsed %s  ETA %s\n", id, step, steps, loss, seconds(el), seconds(el/float64(step)*float64(steps-step)))
+			}
+			return
+		}
 		fmt.Fprintf(p.w, "\r%s %d/%d  %s step %d/%d loss %.3f  elapsed %s  ETA %s   ", p.label, p.done, p.total, id, step, steps, loss,
 			seconds(p.start()), p.buildETA())
 	}
@@ -185,10 +197,25 @@ func (p *progress) Done(r *bench.CustomArch) {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-	if r.Status == "ok" {
+	switch {
+	case r.Status == "ok" && r.Metrics["eval_s"] > 0: // measured, not trained (a LoNAS sub-network)
+		fmt.Fprintf(p.w, "%s %d/%d  %-14s valid_loss %.4f  ppl %7.3f%s  %7d params  %6.1fs  ETA %s\n", p.label, p.done, p.total, r.ID,
+			r.ValidLoss, r.ValidPPL, accuracies(r.Metrics), r.Params, r.Metrics["eval_s"], p.buildETA())
+	case r.Status == "ok":
 		fmt.Fprintf(p.w, "%s %d/%d  %-14s valid_loss %.4f  ppl %7.3f  %7d params  %6.1fs  ETA %s\n", p.label, p.done, p.total, r.ID,
 			r.ValidLoss, r.ValidPPL, r.Params, r.TrainSecs, p.buildETA())
-	} else {
+	default:
 		fmt.Fprintf(p.w, "%s %d/%d  %-14s FAILED: %s\n", p.label, p.done, p.total, r.ID, r.Error)
 	}
+}
+
+// accuracies lists a record's task accuracies (metrics acc_TASK).
+func accuracies(m map[string]float64) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if task, ok := strings.CutPrefix(k, "acc_"); ok && !strings.HasPrefix(task, "norm_") && !strings.HasSuffix(task, "_a") && !strings.HasSuffix(task, "_b") {
+			fmt.Fprintf(&b, "  %s %.3f", k, m[k])
+		}
+	}
+	return b.String()
 }

@@ -182,11 +182,14 @@ func (gb *graphBuilder) sumNLL(z *Node, col []int32) *Node {
 
 // nllSumAt is sumNLL with the (row, column) pairs (n, 2) as a node (a
 // constant, or a parameter fed per training step).
-func nllSumAt(z, pairs *Node, n int) *Node {
+func nllSumAt(z, pairs *Node, n int) *Node { return ReduceAllSum(nllAt(z, pairs, n)) }
+
+// nllAt is the (n) vector of each pair's NLL, logsumexp(z[r,:]) − z[r,c].
+func nllAt(z, pairs *Node, n int) *Node {
 	picked := Gather(z, pairs) // (n)
 	mx := StopGradient(ReduceAndKeep(z, ReduceMax, -1))
 	lse := Add(Log(ReduceSum(Exp(Sub(z, mx)), -1)), Reshape(mx, n))
-	return ReduceAllSum(Sub(lse, picked))
+	return Sub(lse, picked)
 }
 
 // execute compiles outs (outs[0] must be a scalar: the loss), feeds the

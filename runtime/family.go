@@ -75,6 +75,23 @@ var families = []family{
 			return TrainLlama(be, *cfg.(*bench.LlamaConfig), train, valid, tc, p)
 		},
 	},
+	{
+		// Sub-networks carry trained weights: their seed draws nothing.
+		name: bench.FamilyLoNAS, version: LonasModelVersion, extra: extraChannels, decoder: true,
+		config: func(a bench.Arch) (any, bool) { return a.Lonas, a.Lonas != nil },
+		decode: func(cfg map[string]any) (any, error) { return bench.LonasFromConfig(cfg) },
+		instantiate: func(cfg any, _ bench.FlexiMode, _ uint64) (Model, error) {
+			c := cfg.(*bench.LonasConfig)
+			if c.Super == nil {
+				return nil, fmt.Errorf("runtime: sub-network %v/%v without its super-network (load it from its benchmark)", c.NHead, c.DFF)
+			}
+			s, err := LoadSupernet(c.Super)
+			if err != nil {
+				return nil, err
+			}
+			return s.Subnet(c)
+		},
+	},
 }
 
 // familyNamed is the table row of a family name (nil if unknown).
@@ -91,7 +108,7 @@ func familyNamed(name string) *family {
 // are drawn: cheap to make, it names the model in cache keys and build
 // records and instantiates, captures and trains it.
 type Spec struct {
-	Family  string // bench.FamilyGPT2 | bench.FamilyFlexiBERT | bench.FamilyLlama
+	Family  string // bench.FamilyGPT2 | bench.FamilyFlexiBERT | bench.FamilyLlama | bench.FamilyLoNAS
 	Version string // the family's model code version
 	// Config is the architecture's configuration as bench holds it:
 	// *bench.GPT2Config, *bench.FlexiBERTConfig or *bench.LlamaConfig.

@@ -70,6 +70,9 @@ type Llama struct {
 	blocks []llamaBlock
 	norm   *Param
 	head   *Param // nil when tied
+	// family is bench.FamilyLoNAS for a sub-network cut from a
+	// super-network, else empty (bench.FamilyLlama).
+	family string
 
 	// actDelta (tests only): when non-nil, actDelta[l] (B·T·f_l, or nil) is
 	// added to block l's A node, to check GA by finite differences.
@@ -77,7 +80,9 @@ type Llama struct {
 }
 
 // NewLlama builds cfg and draws its weights from seed.
-func NewLlama(cfg bench.LlamaConfig, seed uint64) (*Llama, error) {
+func NewLlama(cfg bench.LlamaConfig, seed uint64) (*Llama, error) { return newLlama(cfg, seed, true) }
+
+func newLlama(cfg bench.LlamaConfig, seed uint64, draw bool) (*Llama, error) {
 	if cfg.InitStd <= 0 {
 		cfg.InitStd = 0.02
 	}
@@ -118,8 +123,14 @@ func NewLlama(cfg bench.LlamaConfig, seed uint64) (*Llama, error) {
 	if !cfg.TieWeight {
 		m.head = add("output.weight", GroupSoftmax, std, 0, cfg.NToken, d)
 	}
-	r := rand.New(rand.NewPCG(seed, llamaStream))
-	drawParams(m.Params, r.NormFloat64)
+	if draw {
+		r := rand.New(rand.NewPCG(seed, llamaStream))
+		drawParams(m.Params, r.NormFloat64)
+	} else {
+		for _, p := range m.Params {
+			p.Data = make([]float32, p.Size())
+		}
+	}
 	return m, nil
 }
 
@@ -137,42 +148,54 @@ func (m *Llama) graph(gb *graphBuilder, in minibatch, want chanSet) *forward {
 // Param in order, so that the training loop can feed one compiled graph
 // per step (pb's ids and labels are nil there).
 func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (*forward, []*Node) {
-	c := m.Cfg
-	B, T := pb.B, pb.T
-	d, N, dh := c.DModel, B*T, c.HeadDim
-	var pairData []int32
-	for n, y := range pb.labels {
-		pairData = append(pairData, int32(n), y)
-	}
-	ids := gb.intParam("ids", pb.ids, B, T)
-	pairs := gb.intParam("pairs", pairData, N, 2)
+	ids, pairs := m.batchNodes(gb, pb)
 	nodes := map[*Param]*Node{}
 	var all []*Node
 	for _, p := range m.Params {
 		nodes[p] = gb.full(p)
 		all = append(all, nodes[p])
 	}
-	scalar := gb.scalar
-	mm := func(x, w *Node) *Node { return linearInOut(x, w, nil) }
-	rms := func(x, gain *Node) *Node {
-		ms := ReduceAndKeep(Mul(x, x), ReduceMean, -1)
-		y := Div(x, Sqrt(Add(ms, scalar(c.NormEps))))
-		return Mul(y, broadcastLast(gain, y.Shape().Dimensions...))
+	f, _ := m.forwardWith(gb, pb.B, pb.T, ids, pairs, nodes, nil, want)
+	return f, all
+}
+
+// batchNodes registers a batch's ids (B,T) and next-token (row, label)
+// pairs (B·T,2) as the graph's first two parameters.
+func (m *Llama) batchNodes(gb *graphBuilder, pb *preparedBatch) (ids, pairs *Node) {
+	var pairData []int32
+	for n, y := range pb.labels {
+		pairData = append(pairData, int32(n), y)
 	}
-	// RoPE constants: cos/sin (T, dh) and the rotate-half matrix P (dh, dh)
-	// with x·P = [-x₂, x₁].
+	return gb.intParam("ids", pb.ids, pb.B, pb.T), gb.intParam("pairs", pairData, pb.B*pb.T, 2)
+}
+
+// elastic makes a graph of the whole model compute one of its
+// sub-networks (LoNAS): per layer a 0/1 mask over the attention context's
+// columns (whole heads) and over the SwiGLU channels, and low-rank updates
+// added to some weights (LoRA). Masking a head's context or a channel of
+// the SwiGLU product removes exactly its contribution, so the masked graph
+// is the sub-network, and one compiled graph serves every sub-network.
+type elastic struct {
+	headMask, ffnMask []*Node // per layer: (a_l) and (f_l)
+	delta             map[*Param]*Node
+}
+
+// rope returns the rotary embedding of (B,n,T,dh) nodes for T positions.
+func (m *Llama) rope(gb *graphBuilder, T int) func(x *Node) *Node {
+	dh := m.Cfg.HeadDim
 	half := dh / 2
 	cosv := make([]float64, T*dh)
 	sinv := make([]float64, T*dh)
 	for t := 0; t < T; t++ {
 		for i := 0; i < half; i++ {
-			ang := float64(t) / math.Pow(c.RopeTheta, float64(2*i)/float64(dh))
+			ang := float64(t) / math.Pow(m.Cfg.RopeTheta, float64(2*i)/float64(dh))
 			for _, j := range []int{i, i + half} {
 				cosv[t*dh+j] = math.Cos(ang)
 				sinv[t*dh+j] = math.Sin(ang)
 			}
 		}
 	}
+	// the rotate-half matrix P (dh, dh) with x·P = [-x₂, x₁]
 	rot := make([]float64, dh*dh)
 	for i := 0; i < half; i++ {
 		rot[(i+half)*dh+i] = -1 // out[i] = -x[i+half]
@@ -181,10 +204,32 @@ func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (
 	cosN := gb.constant(cosv, 1, 1, T, dh)
 	sinN := gb.constant(sinv, 1, 1, T, dh)
 	rotN := gb.constant(rot, dh, dh)
-	rope := func(x *Node) *Node { // (B,n,T,dh)
+	return func(x *Node) *Node {
 		dims := x.Shape().Dimensions
-		return Add(Mul(x, BroadcastToDims(cosN, dims...)), Mul(mm(x, rotN), BroadcastToDims(sinN, dims...)))
+		return Add(Mul(x, BroadcastToDims(cosN, dims...)), Mul(linearInOut(x, rotN, nil), BroadcastToDims(sinN, dims...)))
 	}
+}
+
+// forwardWith builds the forward pass over the given parameter nodes (e:
+// nil for the plain model). It returns the channels and loss, and the
+// logits (B·T, V) (nil in the Synflow pass).
+func (m *Llama) forwardWith(gb *graphBuilder, B, T int, ids, pairs *Node, nodes map[*Param]*Node, e *elastic, want chanSet) (*forward, *Node) {
+	c := m.Cfg
+	d, N := c.DModel, B*T
+	scalar := gb.scalar
+	mm := func(x, w *Node) *Node { return linearInOut(x, w, nil) }
+	weight := func(p *Param) *Node {
+		if e != nil && e.delta[p] != nil {
+			return Add(nodes[p], e.delta[p])
+		}
+		return nodes[p]
+	}
+	rms := func(x, gain *Node) *Node {
+		ms := ReduceAndKeep(Mul(x, x), ReduceMean, -1)
+		y := Div(x, Sqrt(Add(ms, scalar(c.NormEps))))
+		return Mul(y, broadcastLast(gain, y.Shape().Dimensions...))
+	}
+	rope := m.rope(gb, T)
 	mask := causalMask(gb.g, T)
 
 	out := &forward{}
@@ -193,15 +238,21 @@ func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (
 	for l, b := range m.blocks {
 		nh := c.NHead[l]
 		x := rms(h, nodes[b.attnNorm])
-		q := rope(splitHeads(mm(x, nodes[b.wq]), nh))
-		k := rope(splitHeads(mm(x, nodes[b.wk]), nh))
-		v := splitHeads(mm(x, nodes[b.wv]), nh)
+		q := rope(splitHeads(mm(x, weight(b.wq)), nh))
+		k := rope(splitHeads(mm(x, weight(b.wk)), nh))
+		v := splitHeads(mm(x, weight(b.wv)), nh)
 		probs, ctx := attention(q, k, v, mask)
 		ctx = mergeHeads(ctx)
+		if e != nil {
+			ctx = Mul(ctx, broadcastLast(e.headMask[l], ctx.Shape().Dimensions...))
+		}
 		h = Add(h, mm(ctx, nodes[b.wo]))
 		x = rms(h, nodes[b.ffnNorm])
-		gate := mm(x, nodes[b.wg])
-		act := Mul(Mul(gate, Sigmoid(gate)), mm(x, nodes[b.wu]))
+		gate := mm(x, weight(b.wg))
+		act := Mul(Mul(gate, Sigmoid(gate)), mm(x, weight(b.wu)))
+		if e != nil {
+			act = Mul(act, broadcastLast(e.ffnMask[l], act.Shape().Dimensions...))
+		}
 		if l < len(m.actDelta) && m.actDelta[l] != nil {
 			act = Add(act, gb.param(fmt.Sprintf("block%d.actDelta", l), m.actDelta[l], act.Shape().Dimensions...))
 		}
@@ -215,7 +266,7 @@ func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (
 		out.weights = append(out.weights, nodes[p])
 	}
 	if want.synflow { // GS pass: R = Σ last hidden state at |θ|, no head
-		return out, all
+		return out, nil
 	}
 	hf := Reshape(rms(h, nodes[m.norm]), N, d)
 	w := nodes[m.emb]
@@ -224,11 +275,16 @@ func (m *Llama) graphParams(gb *graphBuilder, pb *preparedBatch, want chanSet) (
 	}
 	z := DotGeneral(hf, []int{1}, nil, w, []int{1}, nil) // (N,V)
 	out.loss = Div(nllSumAt(z, pairs, N), scalar(float64(N)))
-	return out, all
+	return out, z
 }
 
 // Family is bench.FamilyLlama.
-func (m *Llama) Family() string { return bench.FamilyLlama }
+func (m *Llama) Family() string {
+	if m.family != "" {
+		return m.family
+	}
+	return bench.FamilyLlama
+}
 
 // Entries names the channel entries (see the table at the top of llama.go).
 func (m *Llama) Entries() Entries {
@@ -278,12 +334,19 @@ func (t *llamaTrainer) build(g *Graph, B, T int, grads bool) (*Node, []*Node) {
 // TrainLlama trains cfg from NewLlama(cfg, tc.Seed) with the loop and
 // recipe of TrainGPT2.
 func TrainLlama(backend backends.Backend, cfg bench.LlamaConfig, train, valid []int, tc TrainConfig, progress TrainProgress) (*TrainResult, error) {
-	if backend == nil {
-		return nil, fmt.Errorf("runtime: nil backend")
-	}
 	m, err := NewLlama(cfg, tc.Seed)
 	if err != nil {
 		return nil, err
+	}
+	return m.Train(backend, train, valid, tc, progress)
+}
+
+// Train trains every parameter of m in place with the loop and recipe of
+// TrainGPT2 (tc.Seed orders the batches only: m's weights are what they
+// are). The LoNAS super-network is a Llama trained this way and saved.
+func (m *Llama) Train(backend backends.Backend, train, valid []int, tc TrainConfig, progress TrainProgress) (*TrainResult, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("runtime: nil backend")
 	}
 	t := &llamaTrainer{m: m}
 	for _, p := range m.Params {

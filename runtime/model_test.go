@@ -27,12 +27,13 @@ func tinyFlexiConfig() bench.FlexiBERTConfig {
 }
 
 // familyCases is one small architecture per row of the family table.
-func familyCases() map[string]bench.Arch {
+func familyCases(t testing.TB) map[string]bench.Arch {
 	g, f, l := tinyConfig(2, 64), tinyFlexiConfig(), tinyLlama()
 	return map[string]bench.Arch{
 		bench.FamilyGPT2:      {ID: "g", GPT2: &g},
 		bench.FamilyFlexiBERT: {ID: "f", Flexi: &f},
 		bench.FamilyLlama:     {ID: "l", Llama: &l},
+		bench.FamilyLoNAS:     tinySubnetArch(t),
 	}
 }
 
@@ -43,7 +44,7 @@ func windows(s Spec, B, T, V int) [][]int {
 }
 
 func TestEveryFamilyImplementsModel(t *testing.T) {
-	cases := familyCases()
+	cases := familyCases(t)
 	for _, f := range families {
 		a, ok := cases[f.name]
 		if !ok {
@@ -53,7 +54,7 @@ func TestEveryFamilyImplementsModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if Trainable(f.name) != (f.name != bench.FamilyFlexiBERT) || VersionOf(f.name) != f.version {
+		if Trainable(f.name) != (f.name == bench.FamilyGPT2 || f.name == bench.FamilyLlama) || VersionOf(f.name) != f.version {
 			t.Errorf("%s: trainable %v, version %q", f.name, Trainable(f.name), VersionOf(f.name))
 		}
 		if s.Family != f.name || s.Version != f.version {
@@ -83,7 +84,7 @@ func TestEveryFamilyImplementsModel(t *testing.T) {
 // another family captures but this one cannot is an error naming both.
 func TestFamilyChannelsNeverSilent(t *testing.T) {
 	be := goBackend(t)
-	cases := familyCases()
+	cases := familyCases(t)
 	var allExtra []string
 	for _, f := range families {
 		for _, c := range f.extra {
@@ -148,7 +149,7 @@ func TestStandardChannelsCoverStdlib(t *testing.T) {
 // batch the family makes of them.
 func TestSpecCaptureMatchesFamilyCapture(t *testing.T) {
 	be := goBackend(t)
-	cases := familyCases()
+	cases := familyCases(t)
 	opts := CaptureOptions{Seed: 5, Channels: []string{"A", "G", "W"}}
 	gs, _ := SpecOf(cases[bench.FamilyGPT2], "")
 	w := windows(gs, 2, 6, 300)
@@ -290,7 +291,7 @@ func TestSpecTrain(t *testing.T) {
 	if !slices.Equal(r1.TrainLoss, r2.TrainLoss) || r1.ValidLoss != r2.ValidLoss {
 		t.Errorf("Spec.Train %v %v, TrainGPT2 %v %v", r1.TrainLoss, r1.ValidLoss, r2.TrainLoss, r2.ValidLoss)
 	}
-	fs, _ := SpecOf(familyCases()[bench.FamilyFlexiBERT], "")
+	fs, _ := SpecOf(familyCases(t)[bench.FamilyFlexiBERT], "")
 	if _, err := fs.Train(be, train, valid, tc, nil); err == nil || !strings.Contains(err.Error(), "flexibert") {
 		t.Errorf("training FlexiBERT: %v", err)
 	}

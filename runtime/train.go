@@ -163,6 +163,13 @@ type trainModel interface {
 	build(g *Graph, B, T int, grads bool) (loss *Node, gr []*Node)
 }
 
+// stepFeeder is a trainModel whose graphs take inputs of their own after
+// the trainable tensors, per step (step −1: validation): LoNAS's
+// sub-network masks and frozen base weights.
+type stepFeeder interface {
+	stepInputs(step int) []any
+}
+
 // TrainProgress is called after every step (step is 1-based).
 type TrainProgress func(step, steps int, loss float64)
 
@@ -191,6 +198,9 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 		}
 	}
 	ts := &trainSession{params: tm.tensors(), B: B, T: T}
+	if sf, ok := tm.(stepFeeder); ok {
+		ts.feed = sf.stepInputs
+	}
 	res = &TrainResult{InitValid: -1}
 	for _, p := range ts.params {
 		res.Params += len(p.data)
@@ -220,7 +230,7 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 			ws[i] = train[o : o+T+1]
 		}
 		t1 := time.Now()
-		out := gTrain.Run(ts.inputs(ws)...)
+		out := gTrain.Run(ts.inputsAt(ws, s)...)
 		l := float64(tensors.MustCopyFlatData[float32](out[0])[0])
 		for i := range ts.params {
 			gradBuf[i] = tensors.MustCopyFlatData[float32](out[i+1])
@@ -253,15 +263,23 @@ func trainLoop(backend backends.Backend, tm trainModel, train, valid []int, tc T
 	return res, nil
 }
 
-// trainSession feeds a training model's graphs: B windows of T+1 ids and
-// the current trainable tensors.
+// trainSession feeds a training model's graphs: B windows of T+1 ids,
+// the current trainable tensors and, with feed, the step's own inputs.
 type trainSession struct {
 	params []*trainTensor
 	B, T   int
+	feed   func(step int) []any
 }
 
-// inputs are a graph's inputs for windows: ids (B,T), label pairs (B·T,2)
-// and the trainable tensors.
+// inputsAt are the graph inputs of step (−1: validation).
+func (ts *trainSession) inputsAt(windows [][]int, step int) []any {
+	in := ts.inputs(windows)
+	if ts.feed != nil {
+		in = append(in, ts.feed(step)...)
+	}
+	return in
+}
+
 func (ts *trainSession) inputs(windows [][]int) []any {
 	ids := make([]int32, 0, ts.B*ts.T)
 	pairs := make([]int32, 0, 2*ts.B*ts.T)
@@ -294,7 +312,7 @@ func (ts *trainSession) evaluate(gEval *Graph, valid []int, maxBatches int) (flo
 			k := (b*B + i) * (T + 1)
 			ws[i] = valid[k : k+T+1]
 		}
-		out := gEval.Run(ts.inputs(ws)...)
+		out := gEval.Run(ts.inputsAt(ws, -1)...)
 		sum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
 		out[0].FinalizeAll()
 	}

@@ -188,6 +188,9 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	if o.Seq == 1 {
 		return nil, optionErrorf("--seq 1: want 0 (the model's context) or at least 2 tokens")
 	}
+	if o.Space != nil && o.Space.Family == bench.FamilyLoNAS {
+		return buildLonas(ctx, o.withDefaults())
+	}
 	b, err := newBuilder(o.withDefaults())
 	if err != nil {
 		return nil, err
@@ -318,35 +321,12 @@ func (b *builder) flush() error {
 // record as it finishes, and returns how many it trained.
 func (b *builder) trainSample(ctx context.Context, todo []int) (int, error) {
 	b.o.Progress.Phase("train", len(todo))
-	run, cancel := context.WithCancel(ctx)
-	defer cancel()
-	newly := 0
-	err := forEachUntilError(run, len(todo), b.o.Workers, func(k int) error {
-		i := todo[k]
+	newly, stopped, err := recordLoop(ctx, b.o, todo, &b.mu, b.records, b.flush, func(run context.Context, i int) (*bench.CustomArch, error) {
 		a := b.archs[i]
-		rec, err := b.trainOne(run, a.ID, a.Config, b.tc)
-		if rec == nil || err != nil {
-			return err
-		}
-		if err := writeJSONAtomic(filepath.Join(b.o.Out, "archs", a.ID+".json"), rec); err != nil {
-			return err
-		}
-		b.mu.Lock()
-		b.records[i] = rec
-		newly++
-		stopNow := b.o.StopAfter > 0 && newly >= b.o.StopAfter
-		b.mu.Unlock()
-		b.o.Progress.Done(rec)
-		if stopNow {
-			cancel()
-		}
-		return b.flush()
+		return b.trainOne(run, a.ID, a.Config, b.tc)
 	})
-	if err != nil || run.Err() == nil {
+	if !stopped || err != nil {
 		return newly, err
-	}
-	if ferr := b.flush(); ferr != nil {
-		return newly, ferr
 	}
 	done := 0
 	for _, r := range b.records {
@@ -355,6 +335,41 @@ func (b *builder) trainSample(ctx context.Context, todo []int) (int, error) {
 		}
 	}
 	return newly, &BuildStopped{fmt.Sprintf("%d of %d architectures are trained and written to %s; run the same command again to resume", done, len(b.archs), b.path)}
+}
+
+// recordLoop runs produce over the sample indices todo on o.Workers workers:
+// each record it returns (nil: ctx stopped it) is written to
+// OUT/archs/ID.json, stored in records[i], reported and flushed;
+// o.StopAfter new records cancel the rest. stopped says the loop ended
+// early (ctx or StopAfter), after a last flush.
+func recordLoop(ctx context.Context, o BuildOptions, todo []int, mu *sync.Mutex, records []*bench.CustomArch, flush func() error,
+	produce func(run context.Context, i int) (*bench.CustomArch, error)) (newly int, stopped bool, err error) {
+	run, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err = forEachUntilError(run, len(todo), o.Workers, func(k int) error {
+		i := todo[k]
+		rec, err := produce(run, i)
+		if rec == nil || err != nil {
+			return err
+		}
+		if err := writeJSONAtomic(filepath.Join(o.Out, "archs", rec.ID+".json"), rec); err != nil {
+			return err
+		}
+		mu.Lock()
+		records[i] = rec
+		newly++
+		stopNow := o.StopAfter > 0 && newly >= o.StopAfter
+		mu.Unlock()
+		o.Progress.Done(rec)
+		if stopNow {
+			cancel()
+		}
+		return flush()
+	})
+	if err != nil || run.Err() == nil {
+		return newly, false, err
+	}
+	return newly, true, flush()
 }
 
 // trainOne trains one architecture with recipe tc and returns its record

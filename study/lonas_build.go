@@ -1,0 +1,456 @@
+package study
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"sync"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"lpz/bench"
+	"lpz/checkpoint"
+	"lpz/mctask"
+	"lpz/rank"
+	"lpz/runtime"
+)
+
+// Building a LoNAS benchmark (a lonas space): one super-network is
+// trained on the training part of the text and saved as a Hugging Face
+// LLaMA checkpoint (DIR/supernet), LoRA adapters are trained on it with a
+// random sub-network per step and saved as a PEFT adapter (DIR/adapter),
+// and then each sampled sub-network is measured with no further training
+// on the held-out part: its perplexity and a multiple-choice task's
+// accuracy. Every stage resumes: the checkpoint and adapter are reused
+// when the record beside them says they were made with the same settings,
+// and each sub-network's record is reused when its settings match.
+
+// lonasBuilder is one lonas build under way.
+type lonasBuilder struct {
+	o            BuildOptions
+	ls           *bench.LonasSpace
+	tc           runtime.TrainConfig
+	train, valid []int
+	raw          []byte
+	split        string
+	dataSHA      string
+	start        time.Time
+	cb           *bench.CustomBench
+	path         string
+	prevWall     float64
+
+	super      *runtime.Supernet
+	pplWindows [][]int
+	task       *mctask.Task
+	mu         sync.Mutex
+	records    []*bench.CustomArch
+}
+
+// stageRecord sits beside a trained checkpoint or adapter: the settings it
+// was made with and what its training measured.
+type stageRecord struct {
+	Settings string         `json:"settings"`
+	Train    map[string]any `json:"train"`
+}
+
+func buildLonas(ctx context.Context, o BuildOptions) (*BuildResult, error) {
+	ls, err := bench.LonasSpaceOf(o.Space)
+	if err != nil {
+		return nil, err
+	}
+	b := &lonasBuilder{o: o, ls: ls, tc: o.TrainConfig(), start: time.Now()}
+	if err := b.readText(); err != nil {
+		return nil, err
+	}
+	archs, err := o.Space.Sample(o.N, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	b.describe()
+	res := &BuildResult{Bench: b.cb, Path: b.path, Train: b.tc}
+	if err := b.supernet(ctx); err != nil {
+		return res, err
+	}
+	if err := b.evalData(); err != nil {
+		return res, err
+	}
+	res.Trained, res.Reused, err = b.measure(ctx, archs)
+	if err == nil {
+		err = b.flush()
+	}
+	res.Wall = time.Since(b.start)
+	return res, err
+}
+
+func (b *lonasBuilder) readText() error {
+	raw, err := os.ReadFile(b.o.TextPath)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(raw)
+	b.raw, b.dataSHA = raw, hex.EncodeToString(sum[:])
+	b.train, b.valid, b.split = SplitText(raw, b.o.ValidFrac)
+	return os.MkdirAll(filepath.Join(b.o.Out, "archs"), 0o755)
+}
+
+// describe makes the benchmark's header (see builder.describe).
+func (b *lonasBuilder) describe() {
+	o, sp := b.o, b.o.Space
+	spaceSum := sha256.Sum256([]byte(sp.Source))
+	b.cb = &bench.CustomBench{Format: bench.CustomFormat, Name: o.Name, Family: bench.FamilyLoNAS, Truth: "valid_ppl",
+		Tokenizer: "bytes", Space: bench.CustomSpace{Name: sp.Name, SHA256: hex.EncodeToString(spaceSum[:]), YAML: sp.Source},
+		Train: TrainRecipe(b.tc, b.ls.Base.SeqLen), Seed: o.Seed, N: o.N, Backend: backendName(o.Backend),
+		CodeVersion: runtime.TrainVersion + ", " + runtime.LonasModelVersion + ", " + o.Revision,
+		GoVersion:   goruntime.Version(), CPUs: goruntime.NumCPU(), Created: time.Now().UTC().Format(time.RFC3339),
+		Data: bench.CustomData{Text: filepath.Base(o.TextPath), SHA256: b.dataSHA, Bytes: len(b.raw), Split: b.split,
+			TrainTokens: len(b.train), ValidTokens: len(b.valid)}}
+	b.cb.Truths = []bench.TruthDef{
+		{Name: "valid_ppl", Desc: "perplexity (bytes) of the held-out text's first ppl_windows windows"},
+		{Name: b.taskMetric("acc"), HigherIsBetter: true, Desc: fmt.Sprintf("accuracy on %s: %d items, choose the true %d-byte continuation of a %d-byte held-out passage among %d (log-likelihood, as lm-evaluation-harness)",
+			b.taskName(), b.ls.Eval.TaskItems, b.ls.Eval.TaskContinuation, b.ls.Eval.TaskContext, b.ls.Eval.Choices)},
+	}
+	b.path = filepath.Join(o.Out, "benchmark.json")
+	if data, err := os.ReadFile(b.path); err == nil {
+		var prev bench.CustomBench
+		if json.Unmarshal(data, &prev) == nil {
+			b.prevWall = prev.WallSeconds
+			if prev.Created != "" {
+				b.cb.Created = prev.Created
+			}
+		}
+	}
+}
+
+func (b *lonasBuilder) taskName() string { return fmt.Sprintf("cont%d", b.ls.Eval.Choices) }
+func (b *lonasBuilder) taskMetric(m string) string {
+	return m + "_" + b.taskName()
+}
+
+// digest is the sha256 of a JSON value (a stage's settings).
+func digest(v any) string {
+	enc, _ := json.Marshal(v)
+	sum := sha256.Sum256(enc)
+	return hex.EncodeToString(sum[:])
+}
+
+// supernet trains or reuses the base checkpoint and the adapters.
+func (b *lonasBuilder) supernet(ctx context.Context) error {
+	o, ls := b.o, b.ls
+	be, err := runtime.NewBackend(o.Backend)
+	if err != nil {
+		return err
+	}
+	ckDir, adDir := filepath.Join(o.Out, "supernet"), filepath.Join(o.Out, "adapter")
+	baseSet := b.baseSettings()
+	base, baseRec, err := b.stage(ckDir, baseSet, "supernet", func() (*runtime.Llama, map[string]any, error) {
+		m, err := runtime.NewLlama(ls.Base, b.tc.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		tc := b.tc
+		tc.Stop = func() bool { return ctx.Err() != nil }
+		tr, err := m.Train(be, b.train, b.valid, tc, b.o.Progress.Step("supernet"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, trainRecord(tr, TrainRecipe(tc, ls.Base.SeqLen)), runtime.SaveLlama(ckDir, m)
+	}, runtime.LoadLlama)
+	if err != nil {
+		return err
+	}
+	atc := b.adapterRecipe()
+	adSet := digest(map[string]any{"code": runtime.TrainVersion + " " + runtime.LonasModelVersion, "base": baseSet,
+		"heads": ls.Heads, "widths": ls.Widths, "rank": ls.LoraRank, "alpha": ls.LoraAlpha, "train": TrainRecipe(atc, ls.Base.SeqLen)})
+	s := &runtime.Supernet{Spec: ls.Supernet(), Base: base}
+	_, adRec, err := b.stage(adDir, adSet, "adapters", func() (*runtime.Llama, map[string]any, error) {
+		if err := s.NewAdapters(ls.LoraRank, ls.LoraAlpha, o.Seed); err != nil {
+			return nil, nil, err
+		}
+		tc := atc
+		tc.Stop = func() bool { return ctx.Err() != nil }
+		tr, err := s.TrainAdapters(be, b.train, b.valid, tc, b.o.Progress.Step("adapters"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return base, trainRecord(tr, TrainRecipe(tc, ls.Base.SeqLen)), s.SaveAdapters(adDir, "../supernet")
+	}, func(dir string) (*runtime.Llama, error) { // LoadSupernet reads the adapter below
+		_, err := os.Stat(filepath.Join(dir, "adapter_config.json"))
+		return base, err
+	})
+	if err != nil {
+		return err
+	}
+	spec := ls.Supernet()
+	spec.Checkpoint, spec.Adapter = ckDir, adDir
+	files, err := runtime.SupernetFiles(ckDir, adDir)
+	if err != nil {
+		return err
+	}
+	if spec.Digest, err = checkpoint.DirDigest(files...); err != nil {
+		return err
+	}
+	if b.super, err = runtime.LoadSupernet(spec); err != nil {
+		return err
+	}
+	b.cb.Supernet = &bench.CustomSupernet{Checkpoint: "supernet", Adapter: "adapter", SHA256: spec.Digest, Base: ls.Base,
+		Heads: ls.Heads, Widths: ls.Widths, Train: baseRec, AdapterTrain: adRec}
+	return nil
+}
+
+// baseSettings is the digest of what defines the base training.
+func (b *lonasBuilder) baseSettings() string {
+	return digest(map[string]any{"code": runtime.TrainVersion + " " + runtime.LlamaModelVersion, "config": b.ls.Base,
+		"train": TrainRecipe(b.tc, b.ls.Base.SeqLen), "data": b.dataSHA, "split": b.split, "seed": b.o.Seed, "backend": backendName(b.o.Backend)})
+}
+
+// adapterRecipe is the adapters' training recipe: the space's
+// adapter_train values over the base recipe's defaults.
+func (b *lonasBuilder) adapterRecipe() runtime.TrainConfig {
+	o := b.o
+	o.Steps, o.Batch, o.EvalBatches, o.LR = 0, 0, 0, 0
+	sp := *o.Space
+	sp.Train = b.ls.AdapterTrain
+	o.Space = &sp
+	tc := o.TrainConfig()
+	tc.Seq = b.ls.Base.SeqLen
+	return tc
+}
+
+// stage reuses dir when the record beside it has settings set, else runs
+// make (which trains, writes dir and returns the model and its training
+// record) and writes the record; a stopped training is a BuildStopped.
+func (b *lonasBuilder) stage(dir, set, name string, train func() (*runtime.Llama, map[string]any, error), load func(string) (*runtime.Llama, error)) (*runtime.Llama, map[string]any, error) {
+	recPath := filepath.Join(dir, "lpz-training.json")
+	var rec stageRecord
+	if data, err := os.ReadFile(recPath); err == nil && json.Unmarshal(data, &rec) == nil && rec.Settings == set {
+		if m, err := load(dir); err == nil {
+			return m, rec.Train, nil
+		}
+	}
+	b.o.Progress.Phase(name, 1)
+	m, tr, err := train()
+	if errors.Is(err, runtime.ErrTrainStopped) {
+		return nil, nil, &BuildStopped{fmt.Sprintf("the %s's training was stopped before its end; run the same command again to train it", name)}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	rec = stageRecord{Settings: set, Train: tr}
+	return m, tr, writeJSONAtomic(recPath, rec)
+}
+
+// trainRecord is what a stage's training measured: the recipe, the loss
+// curve (every step), the validation loss, the wall time and the size.
+func trainRecord(tr *runtime.TrainResult, recipe map[string]any) map[string]any {
+	curve := make([]float64, len(tr.TrainLoss))
+	for i, l := range tr.TrainLoss {
+		curve[i] = round4(l)
+	}
+	return map[string]any{"recipe": recipe, "loss_curve": curve, "valid_loss": round4(tr.ValidLoss), "valid_ppl": round4(tr.ValidPPL),
+		"valid_tokens": tr.ValidTokens, "trained_params": tr.Params, "tokens": tr.Tokens, "wall_s": round3(tr.Time.Seconds())}
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// evalData cuts the held-out text: the first ppl_windows windows of
+// seq_len+1 bytes measure perplexity; the task is built from the rest.
+func (b *lonasBuilder) evalData() error {
+	e, T := b.ls.Eval, b.ls.Base.SeqLen
+	need := e.PPLWindows * (T + 1)
+	if len(b.valid) < need+e.TaskItems*(e.TaskContext+e.TaskContinuation) {
+		return fmt.Errorf("the held-out text has %d bytes: too few for %d perplexity windows of %d and %d task items", len(b.valid), e.PPLWindows, T+1, e.TaskItems)
+	}
+	b.pplWindows = nil
+	for k := 0; k < e.PPLWindows; k++ {
+		b.pplWindows = append(b.pplWindows, b.valid[k*(T+1):(k+1)*(T+1)])
+	}
+	rest := make([]byte, len(b.valid)-need)
+	for i, id := range b.valid[need:] {
+		rest[i] = byte(id)
+	}
+	task, err := mctask.Continuation(rest, e.TaskItems, e.TaskContext, e.TaskContinuation, e.Choices, b.o.Seed)
+	if err != nil {
+		return err
+	}
+	b.task = task
+	b.cb.Supernet.Eval = map[string]any{"settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
+		"task": fmt.Sprintf("%s: mctask.Continuation of the held-out part after the perplexity windows (%d bytes), seed %d", b.taskName(), len(rest), b.o.Seed)}
+	return nil
+}
+
+// measure measures the sampled sub-networks (reusing matching records)
+// and returns how many it measured and reused.
+func (b *lonasBuilder) measure(ctx context.Context, archs []bench.SpaceArch) (measured, reused int, err error) {
+	be, err := runtime.NewBackend(b.o.Backend)
+	if err != nil {
+		return 0, 0, err
+	}
+	set := digest(map[string]any{"code": runtime.LonasModelVersion, "supernet": b.super.Spec.Digest, "eval": b.ls.Eval,
+		"data": b.dataSHA, "split": b.split, "seed": b.o.Seed, "backend": backendName(b.o.Backend)})
+	b.records = make([]*bench.CustomArch, len(archs))
+	var todo []int
+	for i, a := range archs {
+		if r, ok := readArchRecord(filepath.Join(b.o.Out, "archs", a.ID+".json")); ok && r.Settings == set && r.Status == "ok" {
+			b.records[i] = r
+			reused++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	b.o.Progress.Phase("measure", len(todo))
+	measured, stopped, err := recordLoop(ctx, b.o, todo, &b.mu, b.records, b.flush, func(_ context.Context, i int) (*bench.CustomArch, error) {
+		return b.measureOne(be, archs[i], set)
+	})
+	if !stopped || err != nil {
+		return measured, reused, err
+	}
+	return measured, reused, &BuildStopped{fmt.Sprintf("%d of %d sub-networks are measured and written to %s; run the same command again to resume", measured+reused, len(archs), b.path)}
+}
+
+// measureOne cuts one sub-network from the super-network and measures its
+// perplexity (whole and per half) and its task accuracy.
+func (b *lonasBuilder) measureOne(be backends.Backend, a bench.SpaceArch, set string) (*bench.CustomArch, error) {
+	t0 := time.Now()
+	c, err := bench.LonasFromConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	c.Super = b.super.Spec
+	m, err := b.super.Subnet(c)
+	if err != nil {
+		return nil, err
+	}
+	rec := &bench.CustomArch{ID: a.ID, Config: a.Config, Settings: set, Status: "ok", Metrics: map[string]float64{}}
+	nll, err := m.TokenNLL(be, b.pplWindows, b.ls.Eval.Batch)
+	if err != nil {
+		return nil, err
+	}
+	half := len(nll) / 2
+	for _, part := range []struct {
+		key    string
+		lo, hi int
+	}{{"", 0, len(nll)}, {"_a", 0, half}, {"_b", half, len(nll)}} {
+		sum, n := 0.0, 0
+		for _, w := range nll[part.lo:part.hi] {
+			for _, x := range w {
+				sum, n = sum+x, n+1
+			}
+		}
+		if part.key == "" {
+			rec.ValidLoss, rec.ValidPPL = round4(sum/float64(n)), round4(math.Exp(sum/float64(n)))
+		} else {
+			rec.Metrics["valid_ppl"+part.key] = round4(math.Exp(sum / float64(n)))
+		}
+	}
+	if err := b.scoreTask(be, m, rec); err != nil {
+		return nil, err
+	}
+	tot, _ := m.NumParams()
+	rec.Params = tot
+	rec.Metrics["eval_s"] = round3(time.Since(t0).Seconds())
+	return rec, nil
+}
+
+// scoreTask scores the task's requests by the sub-network's
+// log-likelihood of each continuation (its context cut from the left to
+// fit the model's context) and records acc, acc_norm and acc per half of
+// the items.
+func (b *lonasBuilder) scoreTask(be backends.Backend, m *runtime.Llama, rec *bench.CustomArch) error {
+	reqs := b.task.Requests()
+	windows := make([][]int, len(reqs))
+	starts := make([]int, len(reqs))
+	limit := m.Cfg.SeqLen + 1
+	for i, r := range reqs {
+		ctxIDs, cont := bytesIDs(r.Context), bytesIDs(r.Continuation)
+		if len(cont) == 0 || len(cont) >= limit {
+			return fmt.Errorf("task %s: request %d: continuation of %d bytes does not fit a context of %d", b.task.Name, i, len(cont), limit)
+		}
+		if keep := limit - len(cont); len(ctxIDs) > keep {
+			ctxIDs = ctxIDs[len(ctxIDs)-keep:]
+		}
+		windows[i] = append(ctxIDs, cont...)
+		starts[i] = len(ctxIDs)
+	}
+	nll, err := m.TokenNLL(be, windows, b.ls.Eval.Batch)
+	if err != nil {
+		return err
+	}
+	ll := make([]float64, len(reqs))
+	for i, w := range nll {
+		for _, x := range w[starts[i]-1:] {
+			ll[i] -= x
+		}
+	}
+	res, err := b.task.Score(ll)
+	if err != nil {
+		return err
+	}
+	name := b.taskName()
+	rec.Metrics["acc_"+name], rec.Metrics["acc_norm_"+name] = round4(res.Acc), round4(res.AccNorm)
+	half := len(res.Correct) / 2
+	for _, part := range []struct {
+		key    string
+		lo, hi int
+	}{{"_a", 0, half}, {"_b", half, len(res.Correct)}} {
+		n := 0
+		for _, ok := range res.Correct[part.lo:part.hi] {
+			if ok {
+				n++
+			}
+		}
+		rec.Metrics["acc_"+name+part.key] = round4(float64(n) / float64(part.hi-part.lo))
+	}
+	return nil
+}
+
+// bytesIDs are the byte-level token ids of s (a task's text); a context
+// starts with at least one id so the first continuation byte has one to
+// be predicted from.
+func bytesIDs(s string) []int {
+	ids := make([]int, len(s))
+	for i := range len(s) {
+		ids[i] = int(s[i])
+	}
+	return ids
+}
+
+// flush writes benchmark.json with the records so far and the stability
+// of both ground truths (rank correlation between the two halves).
+func (b *lonasBuilder) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cb.Archs = b.cb.Archs[:0]
+	var pa, pb, aa, ab, ppl, acc []float64
+	name := b.taskName()
+	for _, r := range b.records {
+		if r == nil {
+			continue
+		}
+		b.cb.Archs = append(b.cb.Archs, *r)
+		pa, pb = append(pa, r.Metrics["valid_ppl_a"]), append(pb, r.Metrics["valid_ppl_b"])
+		aa, ab = append(aa, r.Metrics["acc_"+name+"_a"]), append(ab, r.Metrics["acc_"+name+"_b"])
+		ppl, acc = append(ppl, r.ValidPPL), append(acc, r.Metrics["acc_"+name])
+	}
+	if len(ppl) >= 3 && b.cb.Supernet.Eval != nil {
+		st := map[string]any{"n": len(ppl)}
+		for _, c := range []struct {
+			key  string
+			x, y []float64
+		}{{"valid_ppl_halves_spearman", pa, pb}, {"acc_halves_spearman", aa, ab}, {"ppl_vs_acc_spearman", ppl, acc}} {
+			if rho, err := rank.Spearman(c.x, c.y); err == nil {
+				st[c.key] = round4(rho)
+			}
+		}
+		b.cb.Supernet.Eval["stability"] = st
+	}
+	b.cb.WallSeconds = math.Round((b.prevWall+time.Since(b.start).Seconds())*10) / 10
+	return writeJSONAtomic(b.path, b.cb)
+}

@@ -1,0 +1,90 @@
+package study
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lpz/bench"
+)
+
+// tinyLonasSpace is a 2-layer super-network of 4 heads and d_ff 32 with
+// elastic {4, 2} heads and {32, 24, 16} channels (36 sub-networks).
+const tinyLonasSpace = `name: tiny-lonas
+family: lonas
+supernet:
+  base: {n_layer: 2, d_model: 16, n_head: 4, head_dim: 4, d_ff: 32, n_token: 256, seq_len: 24,
+         rope_theta: 10000, norm_eps: 1.0e-5, tie_weight: true, init_std: 0.02}
+  heads: [1, 0.5]
+  widths: [1, 0.75, 0.5]
+  lora_rank: 2
+  lora_alpha: 4
+  adapter_train: {steps: 3, batch: 4, lr: 0.01, eval_batches: 1}
+  eval: {ppl_windows: 4, task_items: 6, task_context: 12, task_continuation: 4, choices: 4, batch: 4}
+train: {steps: 4, batch: 4, lr: 0.01, eval_batches: 1, tokenizer: bytes}
+`
+
+// A lonas build trains the super-network and its adapters, measures the
+// sampled sub-networks, stops and resumes like any build, and the result
+// loads as a benchmark with both ground truths whose sub-networks capture.
+func TestLonasBuildEndToEnd(t *testing.T) {
+	sp, err := bench.ParseSpace([]byte(tinyLonasSpace), "tiny-lonas.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text.txt")
+	if err := os.WriteFile(text, []byte(strings.Repeat(bench.NanoText(), 2)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "b")
+	o := BuildOptions{Space: sp, N: 3, TextPath: text, Out: out, Seed: 2, StopAfter: 1}
+	res, err := Build(context.Background(), o)
+	var stopped *BuildStopped
+	if !errors.As(err, &stopped) || !strings.Contains(stopped.Msg, "1 of 3 sub-networks are measured") || res.Trained != 1 {
+		t.Fatalf("stopped build: %+v, %v", res, err)
+	}
+	for _, f := range []string{"supernet/config.json", "supernet/model.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.StopAfter = 0
+	if res, err = Build(context.Background(), o); err != nil || res.Trained != 2 || res.Reused != 1 {
+		t.Fatalf("resumed build: %+v, %v", res, err)
+	}
+	b, err := bench.LoadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Family != bench.FamilyLoNAS || len(b.Archs) != 3 || len(b.TruthDefs) != 2 || b.TruthDefs[1].Name != "acc_cont4" {
+		t.Fatalf("benchmark: %s, %d archs, truths %+v", b.Family, len(b.Archs), b.TruthDefs)
+	}
+	for _, a := range b.Archs {
+		acc, ok := a.Extra["acc_cont4"]
+		if a.Truth <= 1 || !ok || acc < 0 || acc > 1 || a.Lonas == nil || a.Lonas.Super == nil {
+			t.Errorf("%s: ppl %g, acc %g (%v)", a.ID, a.Truth, acc, ok)
+		}
+		p := bench.ArchScalars(a, "")["params"]
+		cfg, _ := a.Lonas.Llama()
+		if want, _ := bench.LlamaParams(&cfg); p != float64(want) {
+			t.Errorf("%s: params %g, want %d", a.ID, p, want)
+		}
+	}
+	sess, err := Open(out, "", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Capture = CaptureSettings{Batch: 2, Seq: 8, NoCache: true}
+	p, err := Compile("sum(abs(W * G))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := sess.Rank(context.Background(), p, sess.Bench.Archs, 1, nil)
+	if err != nil || rep.N != 3 {
+		t.Fatalf("rank: %+v, %v", rep, err)
+	}
+}
