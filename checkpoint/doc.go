@@ -10,12 +10,16 @@
 // little-endian data; github.com/nlpodyssey/safetensors parses and writes
 // it. Tensors keep their Hugging Face names and orientation
 // (model.layers.{i}.self_attn.q_proj.weight is (out, in); LlamaShapes lists
-// them all). F32, F16 and BF16 weights are read; WriteLlama writes F32.
+// them all). F32, F16 and BF16 weights are read, any other dtype (F64
+// included: transformers never stores LLaMA weights so) is refused;
+// WriteLlama writes F32.
 //
 // A LoRA adapter is a directory holding adapter_config.json (see
 // LoraConfig) and adapter_model.safetensors, with PEFT's names
 // base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight (r, in)
 // and ….lora_B.weight (out, r); the adapted weight is W + Scale()·B·A.
+// The projections adapted may be q_proj, k_proj, v_proj, gate_proj and
+// up_proj, the ones the runtime's LoRA implements.
 //
 // Readers check a directory completely: every tensor present with its
 // exact shape, none beyond (but the rotary inv_freq buffers of old
@@ -29,7 +33,7 @@
 //
 // Meta's LLaMA-2-7B as published by transformers (meta-llama/Llama-2-7b-hf)
 // is such a directory: config.json with hidden_size 4096, 32 layers and 32
-// heads, torch_dtype "float16", and two F16 shards of 13 GB together
+// heads, torch_dtype "float16", and two F16 shards of about 13.5 GB together
 // (other uploads hold BF16). ReadLlama maps one shard at a time and holds
 // its 6.7 billion weights as float32, about 27 GB. LLaMA-2-70B and
 // LLaMA 3 use grouped-query attention and are refused.

@@ -53,16 +53,21 @@ func ReadLlama(dir string) (*Llama, error) {
 // and where says which of them, or the index, should hold a tensor.
 func llamaWeightFiles(dir string) (files []weightFile, where func(string) string, err error) {
 	single := filepath.Join(dir, llamaWeightsName)
-	if ok, err := exists(single); err != nil || ok {
-		return []weightFile{{path: single}}, func(string) string { return single }, err
-	}
 	index := filepath.Join(dir, llamaIndexName)
-	if ok, err := exists(index); err != nil || !ok {
-		if err == nil {
-			err = &Error{File: single, Err: fs.ErrNotExist, Msg: "no such file, nor " + llamaIndexName +
-				" (pytorch_model.bin checkpoints are not read: save with safe_serialization=True)"}
-		}
+	hasSingle, err := exists(single)
+	if err != nil {
 		return nil, nil, err
+	}
+	if hasSingle {
+		return []weightFile{{path: single}}, func(string) string { return single }, nil
+	}
+	hasIndex, err := exists(index)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !hasIndex {
+		return nil, nil, &Error{File: single, Err: fs.ErrNotExist, Msg: "no such file, nor " + llamaIndexName +
+			" (pytorch_model.bin checkpoints are not read: save with safe_serialization=True)"}
 	}
 	weightMap, err := readIndex(index)
 	if err != nil {
@@ -122,8 +127,10 @@ func exists(path string) (bool, error) {
 // WriteLlama writes m into dir as transformers would save it in float32:
 // config.json (architectures, model_type and torch_dtype set to say so) and
 // one model.safetensors of F32 tensors. m is checked as ReadLlama checks a
-// checkpoint before anything is written; the write is atomic as
-// writeCheckpoint says. A sharded checkpoint already in dir is removed.
+// checkpoint before anything is written. config.json is removed first and
+// written last, each file by rename, so a crash leaves dir with the old
+// checkpoint, the new one, or weights without config.json, never a mix. A
+// sharded checkpoint already in dir is removed; other files stay.
 func WriteLlama(dir string, m *Llama) error {
 	configPath := filepath.Join(dir, llamaConfigName)
 	if m == nil {

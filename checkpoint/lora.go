@@ -201,8 +201,8 @@ func adapterCheck(shapes map[string][]int) tensorCheck {
 // WriteAdapter writes a into dir as PEFT saves an adapter, in float32:
 // adapter_config.json (peft_type, task_type and bias filled in when empty)
 // and adapter_model.safetensors. a is checked as ReadAdapter checks an
-// adapter before anything is written; the write is atomic as
-// writeCheckpoint says.
+// adapter before anything is written, and written as WriteLlama writes a
+// model, adapter_config.json last.
 func WriteAdapter(dir string, a *Adapter, base LlamaConfig) error {
 	configPath := filepath.Join(dir, adapterConfigName)
 	if a == nil {

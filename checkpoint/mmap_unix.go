@@ -36,8 +36,5 @@ func mapFile(path string) ([]byte, func(), error) {
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "mmap", Path: path, Err: err}
 	}
-	// Each byte is read once, front to back: let the kernel read ahead and
-	// drop pages behind. Advice that is not taken changes nothing.
-	_ = syscall.Madvise(buf, syscall.MADV_SEQUENTIAL)
 	return buf, func() { _ = syscall.Munmap(buf) }, nil
 }
