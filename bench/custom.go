@@ -105,12 +105,14 @@ type CustomSupernet struct {
 
 // Supernet resolves the record against the directory of benchmark.json.
 func (cs *CustomSupernet) Supernet(dir string) *Supernet {
-	s := &Supernet{Base: cs.Base, HeadFracs: cs.Heads, WidthFracs: cs.Widths, Digest: cs.SHA256,
-		Checkpoint: filepath.Join(dir, cs.Checkpoint)}
-	if cs.Adapter != "" {
-		s.Adapter = filepath.Join(dir, cs.Adapter)
+	at := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
 	}
-	return s
+	return &Supernet{Base: cs.Base, HeadFracs: cs.Heads, WidthFracs: cs.Widths, Digest: cs.SHA256,
+		Checkpoint: at(cs.Checkpoint), Adapter: at(cs.Adapter)}
 }
 
 // CustomSpace records the space an architecture sample came from.

@@ -308,15 +308,37 @@ func LonasSpaceOf(s *Space) (*LonasSpace, error) {
 	if err := remarshalYAML(s.Supernet, &raw); err != nil {
 		return nil, fmt.Errorf("bench: space %s: supernet: %w", s.Name, err)
 	}
+	ls := &LonasSpace{Heads: raw.Heads, Widths: raw.Widths, LoraRank: raw.LoraRank,
+		LoraAlpha: raw.LoraAlpha, AdapterTrain: raw.AdapterTrain, Eval: raw.Eval}
+	e := ls.Eval
+	if ls.LoraRank <= 0 || e.PPLWindows < 2 || e.TaskItems < 2 || e.TaskContext < 1 || e.TaskContinuation < 1 || e.Choices < 2 || e.Batch < 1 {
+		return nil, fmt.Errorf("bench: space %s: supernet: lora_rank and eval's ppl_windows (≥ 2), task_items (≥ 2), task_context, task_continuation, choices (≥ 2) and batch must be positive", s.Name)
+	}
+	if raw.Base == nil { // the base is a checkpoint given to the build (lpz bench build --supernet DIR)
+		return ls, nil
+	}
+	lc, err := uniformLlama(raw.Base)
+	if err != nil {
+		return nil, fmt.Errorf("bench: space %s: supernet.base: %w", s.Name, err)
+	}
+	if err := ls.SetBase(*lc); err != nil {
+		return nil, fmt.Errorf("bench: space %s: %w", s.Name, err)
+	}
+	return ls, nil
+}
+
+// uniformLlama decodes a base: with one n_head and one d_ff for every
+// layer.
+func uniformLlama(raw map[string]any) (*LlamaConfig, error) {
 	base := map[string]any{}
-	for k, v := range raw.Base {
+	for k, v := range raw {
 		base[k] = v
 	}
 	L, _ := toInt(base["n_layer"])
 	for _, k := range []string{"n_head", "d_ff"} {
 		v, ok := toInt(base[k])
 		if !ok {
-			return nil, fmt.Errorf("bench: space %s: supernet.base.%s: want one integer (the super-network is uniform)", s.Name, k)
+			return nil, fmt.Errorf("%s: want one integer (the super-network is uniform)", k)
 		}
 		per := make([]any, max(L, 0))
 		for i := range per {
@@ -324,24 +346,25 @@ func LonasSpaceOf(s *Space) (*LonasSpace, error) {
 		}
 		base[k] = per
 	}
-	lc, err := LlamaFromConfig(base)
-	if err != nil {
-		return nil, fmt.Errorf("bench: space %s: supernet.base: %w", s.Name, err)
-	}
-	ls := &LonasSpace{Base: *lc, Heads: raw.Heads, Widths: raw.Widths, LoraRank: raw.LoraRank,
-		LoraAlpha: raw.LoraAlpha, AdapterTrain: raw.AdapterTrain, Eval: raw.Eval}
-	sn := ls.Supernet()
-	if err := sn.Validate(); err != nil {
-		return nil, fmt.Errorf("bench: space %s: %w", s.Name, err)
+	return LlamaFromConfig(base)
+}
+
+// HasBase says whether the super-network's configuration is known (from
+// the space's base: or from SetBase).
+func (ls *LonasSpace) HasBase() bool { return ls.Base.NLayer > 0 }
+
+// SetBase sets the super-network's configuration (a space's base:, or a
+// checkpoint's config) and checks the space's choices and task fit it.
+func (ls *LonasSpace) SetBase(c LlamaConfig) error {
+	ls.Base = c
+	if err := ls.Supernet().Validate(); err != nil {
+		return err
 	}
 	e := ls.Eval
-	if ls.LoraRank <= 0 || e.PPLWindows < 2 || e.TaskItems < 2 || e.TaskContext < 1 || e.TaskContinuation < 1 || e.Choices < 2 || e.Batch < 1 {
-		return nil, fmt.Errorf("bench: space %s: supernet: lora_rank and eval's ppl_windows (≥ 2), task_items (≥ 2), task_context, task_continuation, choices (≥ 2) and batch must be positive", s.Name)
+	if e.TaskContext+e.TaskContinuation > c.SeqLen+1 {
+		return fmt.Errorf("task_context + task_continuation %d exceed seq_len+1 = %d", e.TaskContext+e.TaskContinuation, c.SeqLen+1)
 	}
-	if e.TaskContext+e.TaskContinuation > lc.SeqLen+1 {
-		return nil, fmt.Errorf("bench: space %s: task_context + task_continuation %d exceed seq_len+1 = %d", s.Name, e.TaskContext+e.TaskContinuation, lc.SeqLen+1)
-	}
-	return ls, nil
+	return nil
 }
 
 // Supernet is the space's super-network before training (no checkpoint).
@@ -368,6 +391,15 @@ func sampleLonas(s *Space, n int, seed uint64) ([]SpaceArch, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !ls.HasBase() {
+		return nil, fmt.Errorf("bench: space %s: its sub-networks depend on the checkpoint given to lpz bench build --supernet", s.Name)
+	}
+	return ls.Sample(n, seed)
+}
+
+// Sample draws n distinct sub-networks (SampleSubnets) as space
+// architectures named by their Choices.ID.
+func (ls *LonasSpace) Sample(n int, seed uint64) ([]SpaceArch, error) {
 	sn := ls.Supernet()
 	chs, err := sn.SampleSubnets(n, seed)
 	if err != nil {

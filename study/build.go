@@ -56,6 +56,11 @@ type BuildOptions struct {
 	// correlation of their short and long validation losses.
 	Long, LongSteps int
 	Only            []string // train only these ids of the sample (nil: all)
+	// Supernet and Adapter (lonas spaces) are a Hugging Face LLaMA
+	// checkpoint to use as the super-network instead of training one
+	// (a real LLaMA-2 directory), and a PEFT LoRA adapter of it to use
+	// instead of training adapters.
+	Supernet, Adapter string
 	// StopAfter > 0 stops the build, as a cancellation would, once that
 	// many architectures are newly trained (tests of resume).
 	StopAfter int

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,17 +68,31 @@ func buildLonas(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	var given *runtime.Llama
+	switch {
+	case o.Supernet != "":
+		if given, err = runtime.LoadLlama(o.Supernet); err != nil {
+			return nil, err
+		}
+		if err := ls.SetBase(given.Cfg); err != nil {
+			return nil, fmt.Errorf("space %s on %s: %w", o.Space.Name, o.Supernet, err)
+		}
+	case !ls.HasBase():
+		return nil, optionErrorf("space %s has no base: it makes sub-networks of a checkpoint given with --supernet DIR", o.Space.Name)
+	case o.Adapter != "":
+		return nil, optionErrorf("--adapter needs --supernet: an adapter belongs to the checkpoint it was trained on")
+	}
 	b := &lonasBuilder{o: o, ls: ls, tc: o.TrainConfig(), start: time.Now()}
 	if err := b.readText(); err != nil {
 		return nil, err
 	}
-	archs, err := o.Space.Sample(o.N, o.Seed)
+	archs, err := ls.Sample(o.N, o.Seed)
 	if err != nil {
 		return nil, err
 	}
 	b.describe()
 	res := &BuildResult{Bench: b.cb, Path: b.path, Train: b.tc}
-	if err := b.supernet(ctx); err != nil {
+	if err := b.supernet(ctx, given); err != nil {
 		return res, err
 	}
 	if err := b.evalData(); err != nil {
@@ -142,15 +158,42 @@ func digest(v any) string {
 }
 
 // supernet trains or reuses the base checkpoint and the adapters.
-func (b *lonasBuilder) supernet(ctx context.Context) error {
-	o, ls := b.o, b.ls
+func (b *lonasBuilder) supernet(ctx context.Context, given *runtime.Llama) error {
+	o := b.o
 	be, err := runtime.NewBackend(o.Backend)
 	if err != nil {
 		return err
 	}
 	ckDir, adDir := filepath.Join(o.Out, "supernet"), filepath.Join(o.Out, "adapter")
 	baseSet := b.baseSettings()
-	base, baseRec, err := b.stage(ckDir, baseSet, "supernet", func() (*runtime.Llama, map[string]any, error) {
+	base, baseRec, err := given, map[string]any{"given": o.Supernet}, error(nil)
+	if given != nil {
+		ckDir, err = filepath.Abs(o.Supernet)
+		baseSet = digest(map[string]any{"given": ckDir})
+	} else {
+		base, baseRec, err = b.trainBase(ctx, be, ckDir, baseSet)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Adapter != "" {
+		adDir, err = filepath.Abs(o.Adapter)
+		if err != nil {
+			return err
+		}
+		return b.finishSupernet(ckDir, adDir, baseRec, map[string]any{"given": o.Adapter})
+	}
+	adRec, err := b.trainAdapters(ctx, be, base, adDir, baseSet)
+	if err != nil {
+		return err
+	}
+	return b.finishSupernet(ckDir, adDir, baseRec, adRec)
+}
+
+// trainBase trains the base model (or reuses the checkpoint in ckDir).
+func (b *lonasBuilder) trainBase(ctx context.Context, be backends.Backend, ckDir, baseSet string) (*runtime.Llama, map[string]any, error) {
+	ls := b.ls
+	return b.stage(ckDir, baseSet, "supernet", func() (*runtime.Llama, map[string]any, error) {
 		m, err := runtime.NewLlama(ls.Base, b.tc.Seed)
 		if err != nil {
 			return nil, nil, err
@@ -163,9 +206,11 @@ func (b *lonasBuilder) supernet(ctx context.Context) error {
 		}
 		return m, trainRecord(tr, TrainRecipe(tc, ls.Base.SeqLen)), runtime.SaveLlama(ckDir, m)
 	}, runtime.LoadLlama)
-	if err != nil {
-		return err
-	}
+}
+
+// trainAdapters trains the adapters on base (or reuses those in adDir).
+func (b *lonasBuilder) trainAdapters(ctx context.Context, be backends.Backend, base *runtime.Llama, adDir, baseSet string) (map[string]any, error) {
+	o, ls := b.o, b.ls
 	atc := b.adapterRecipe()
 	adSet := digest(map[string]any{"code": runtime.TrainVersion + " " + runtime.LonasModelVersion, "base": baseSet,
 		"heads": ls.Heads, "widths": ls.Widths, "rank": ls.LoraRank, "alpha": ls.LoraAlpha, "train": TrainRecipe(atc, ls.Base.SeqLen)})
@@ -185,9 +230,13 @@ func (b *lonasBuilder) supernet(ctx context.Context) error {
 		_, err := os.Stat(filepath.Join(dir, "adapter_config.json"))
 		return base, err
 	})
-	if err != nil {
-		return err
-	}
+	return adRec, err
+}
+
+// finishSupernet loads the super-network as sub-networks will see it and
+// records it in the benchmark (a path inside OUT relative to it).
+func (b *lonasBuilder) finishSupernet(ckDir, adDir string, baseRec, adRec map[string]any) error {
+	ls := b.ls
 	spec := ls.Supernet()
 	spec.Checkpoint, spec.Adapter = ckDir, adDir
 	files, err := runtime.SupernetFiles(ckDir, adDir)
@@ -200,7 +249,7 @@ func (b *lonasBuilder) supernet(ctx context.Context) error {
 	if b.super, err = runtime.LoadSupernet(spec); err != nil {
 		return err
 	}
-	b.cb.Supernet = &bench.CustomSupernet{Checkpoint: "supernet", Adapter: "adapter", SHA256: spec.Digest, Base: ls.Base,
+	b.cb.Supernet = &bench.CustomSupernet{Checkpoint: b.relative(ckDir), Adapter: b.relative(adDir), SHA256: spec.Digest, Base: ls.Base,
 		Heads: ls.Heads, Widths: ls.Widths, Train: baseRec, AdapterTrain: adRec}
 	return nil
 }
@@ -209,6 +258,17 @@ func (b *lonasBuilder) supernet(ctx context.Context) error {
 func (b *lonasBuilder) baseSettings() string {
 	return digest(map[string]any{"code": runtime.TrainVersion + " " + runtime.LlamaModelVersion, "config": b.ls.Base,
 		"train": TrainRecipe(b.tc, b.ls.Base.SeqLen), "data": b.dataSHA, "split": b.split, "seed": b.o.Seed, "backend": backendName(b.o.Backend)})
+}
+
+// relative is path relative to the benchmark's directory when it is
+// inside it (a built benchmark moves as a whole), else absolute.
+func (b *lonasBuilder) relative(path string) string {
+	out, _ := filepath.Abs(b.o.Out)
+	abs, _ := filepath.Abs(path)
+	if rel, err := filepath.Rel(out, abs); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return abs
 }
 
 // adapterRecipe is the adapters' training recipe: the space's
@@ -303,7 +363,9 @@ func (b *lonasBuilder) measure(ctx context.Context, archs []bench.SpaceArch) (me
 			reused++
 			continue
 		}
-		todo = append(todo, i)
+		if b.o.Only == nil || slices.Contains(b.o.Only, a.ID) {
+			todo = append(todo, i)
+		}
 	}
 	b.o.Progress.Phase("measure", len(todo))
 	measured, stopped, err := recordLoop(ctx, b.o, todo, &b.mu, b.records, b.flush, func(_ context.Context, i int) (*bench.CustomArch, error) {

@@ -88,3 +88,42 @@ func TestLonasBuildEndToEnd(t *testing.T) {
 		t.Fatalf("rank: %+v, %v", rep, err)
 	}
 }
+
+// A space without base: makes sub-networks of a checkpoint given to the
+// build (a real LLaMA directory on a GPU machine), with its adapter.
+func TestLonasBuildGivenCheckpoint(t *testing.T) {
+	sp, err := bench.ParseSpace([]byte(tinyLonasSpace), "tiny-lonas.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text.txt")
+	if err := os.WriteFile(text, []byte(strings.Repeat(bench.NanoText(), 2)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(dir, "first")
+	if _, err := Build(context.Background(), BuildOptions{Space: sp, N: 1, TextPath: text, Out: first}); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(tinyLonasSpace, "  base: {n_layer: 2, d_model: 16, n_head: 4, head_dim: 4, d_ff: 32, n_token: 256, seq_len: 24,\n         rope_theta: 10000, norm_eps: 1.0e-5, tie_weight: true, init_std: 0.02}\n", "", 1)
+	given, err := bench.ParseSpace([]byte(src), "given.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := BuildOptions{Space: given, N: 2, TextPath: text, Out: filepath.Join(dir, "second")}
+	var oe *OptionError
+	if _, err := Build(context.Background(), o); !errors.As(err, &oe) || !strings.Contains(err.Error(), "--supernet") {
+		t.Fatalf("no base and no --supernet: %v", err)
+	}
+	o.Supernet, o.Adapter = filepath.Join(first, "supernet"), filepath.Join(first, "adapter")
+	res, err := Build(context.Background(), o)
+	if err != nil || res.Trained != 2 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if cs := res.Bench.Supernet; !filepath.IsAbs(cs.Checkpoint) || cs.Train["given"] != o.Supernet {
+		t.Errorf("supernet record %+v", cs)
+	}
+	if _, err := bench.LoadDir(o.Out); err != nil {
+		t.Fatal(err)
+	}
+}
