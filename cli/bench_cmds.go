@@ -36,6 +36,9 @@ func runBench(env *Env, args []string) error {
 	}
 	switch sub {
 	case "list":
+		if flagSet(fs, "truth") {
+			return usagef("--truth picks one benchmark's ground truth: lpz bench show NAME --truth %s", fs.Lookup("truth").Value)
+		}
 		dir := bench.DataDir(*data)
 		fmt.Fprintf(env.Stdout, "data directory: %s\n", dir)
 		for _, name := range append(append([]string{}, bench.Names...), bench.Embedded...) {
@@ -46,6 +49,7 @@ func runBench(env *Env, args []string) error {
 			}
 			lo, hi := study.TruthRange(b)
 			fmt.Fprintf(env.Stdout, "  %-15s %4d architectures  family %-9s  %s %.4g … %.4g (%s)\n", b.Name, len(b.Archs), b.Family, b.TruthName, lo, hi, better(b.HigherIsBetter))
+			fmt.Fprintf(env.Stdout, "  %-15s truths %s\n", "", truthList(b))
 		}
 		return nil
 	case "show":
@@ -54,6 +58,9 @@ func runBench(env *Env, args []string) error {
 		}
 		bs, err := openBench(pos[0], *data, *fidelity)
 		if err != nil {
+			return err
+		}
+		if err := bs.selectTruth(fs); err != nil {
 			return err
 		}
 		if len(pos) == 1 {
@@ -67,6 +74,39 @@ func runBench(env *Env, args []string) error {
 		return showArch(env, bs, a)
 	}
 	return usagef("unknown subcommand %q (list | show)", sub)
+}
+
+// truthList names b's ground truths, the default first, each run of one
+// direction followed by it: "valid_ppl (lower), acc_cont4 (higher)",
+// "glue, cola, … (higher)".
+func truthList(b *bench.Benchmark) string {
+	var sb strings.Builder
+	defs := b.TruthChoices()
+	for i, d := range defs {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(d.Name)
+		if i == len(defs)-1 || defs[i+1].HigherIsBetter != d.HigherIsBetter {
+			sb.WriteString(" (" + strings.TrimSuffix(better(d.HigherIsBetter), " is better") + ")")
+		}
+	}
+	return sb.String()
+}
+
+// showTruths lists b's ground truths with their directions and what they
+// measure, the default first.
+func showTruths(w io.Writer, b *bench.Benchmark) {
+	defs := b.TruthChoices()
+	width := 0
+	for _, d := range defs {
+		width = max(width, len(d.Name))
+	}
+	fmt.Fprintln(w, "truths (--truth NAME; the first is the default):")
+	for _, d := range defs {
+		line := fmt.Sprintf("  %-*s  %-16s  %s", width, d.Name, better(d.HigherIsBetter), d.Desc)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
 }
 
 // better names the direction of a benchmark's ground truth.
@@ -89,6 +129,7 @@ func showBench(env *Env, bs *benchSession) {
 	lo, hi := study.TruthRange(b)
 	fmt.Fprintf(env.Stdout, "%s: %d architectures, family %s\n", b.Name, len(b.Archs), b.Family)
 	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (%s)\n", b.TruthName, lo, hi, better(b.HigherIsBetter))
+	showTruths(env.Stdout, b)
 	showSource(env.Stdout, b)
 	strata := map[string]int{}
 	for _, s := range bench.Strata(b) {

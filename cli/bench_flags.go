@@ -79,7 +79,9 @@ func (a *benchArgs) open(fs *flag.FlagSet, w io.Writer) (bs *benchSession, n int
 	if bs, err = openBench(*a.name, *a.data, *a.fidelity); err != nil {
 		return nil, 0, err
 	}
-	bs.captureFlags(fs, w)
+	if err = bs.captureFlags(fs, w); err != nil {
+		return nil, 0, err
+	}
 	return bs, n, nil
 }
 
@@ -104,11 +106,22 @@ func openBenchArch(name, id, data, fidelity string) (*benchSession, bench.Arch, 
 	return &benchSession{s}, a, err
 }
 
-// addDataFlags defines where benchmarks are read from and how FlexiBERT
-// architectures are modelled, flags of every command that opens one.
+// addDataFlags defines where benchmarks are read from, how FlexiBERT
+// architectures are modelled and which ground truth ranks them (--truth,
+// read by captureFlags), flags of every command that opens one.
 func addDataFlags(fs *flag.FlagSet) (data, fidelity *string) {
+	fs.String("truth", "", "ground truth to rank against (default: the benchmark's first; lpz bench show lists them)")
 	return fs.String("data", "", "benchmark data directory (default $LPZ_DATA, else ./data)"),
 		fs.String("model-fidelity", string(bench.DefaultFlexiMode), "FlexiBERT models: records | upstream-proxy")
+}
+
+// selectTruth ranks the session against the ground truth --truth names.
+func (bs *benchSession) selectTruth(fs *flag.FlagSet) error {
+	f := fs.Lookup("truth")
+	if f == nil {
+		return nil
+	}
+	return bs.SelectTruth(f.Value.String())
 }
 
 // cacheBudgetHelp is the help of --cache-budget: the rule behind its default.
@@ -129,15 +142,19 @@ func addCaptureFlags(fs *flag.FlagSet) {
 	floatFlag(fs, "cache-budget", 0, "(0, 1e6]", cacheBudgetHelp)
 }
 
-// captureFlags reads the capture flags into the session's settings, after
+// captureFlags reads the flags of fs into the session, right after it is
+// opened: the ground truth (--truth), then the capture settings, after
 // setting those the user did not give to the benchmark's defaults (said on
 // w). The session's notes (cache evictions, damaged entries) go to the
 // process's stderr, whatever w is, as they did before the library existed.
-func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) {
+func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) error {
+	if err := bs.selectTruth(fs); err != nil {
+		return err
+	}
 	bs.applyDefaults(fs, w)
 	bs.Log = os.Stderr
 	if fs.Lookup("batch") == nil {
-		return
+		return nil
 	}
 	get := func(name string) any { return fs.Lookup(name).Value.(flag.Getter).Get() }
 	bs.Capture = study.CaptureSettings{
@@ -145,6 +162,7 @@ func (bs *benchSession) captureFlags(fs *flag.FlagSet, w io.Writer) {
 		Seed: get("capture-seed").(uint64), Text: get("text").(string), Tokenizer: get("tokenizer").(string),
 		CacheDir: get("cache").(string), NoCache: get("no-cache").(bool), BudgetGiB: get("cache-budget").(float64),
 	}
+	return nil
 }
 
 // applyDefaults sets the flags of fs that the benchmark has defaults for

@@ -44,12 +44,13 @@ func benchReplFlags(fs *flag.FlagSet) func(ctx context.Context, r *repl.REPL) er
 	}
 }
 
-// loadBench is :bench ARGS, whose flags default to lpz repl's.
+// loadBench is :bench ARGS, whose flags default to lpz repl's, but for
+// --truth: a ground truth is one benchmark's.
 func loadBench(r *repl.REPL, b *benchrepl.Bench, defaults *flag.FlagSet, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	addBenchLoadFlags(fs)
 	defaults.Visit(func(f *flag.Flag) {
-		if fs.Lookup(f.Name) != nil {
+		if fs.Lookup(f.Name) != nil && f.Name != "truth" {
 			_ = fs.Set(f.Name, f.Value.String()) // same flag, same syntax
 		}
 	})
@@ -77,7 +78,9 @@ func openBenchREPL(r *repl.REPL, b *benchrepl.Bench, fs *flag.FlagSet, name, id 
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(fs, r.Out)
+	if err := bs.captureFlags(fs, r.Out); err != nil {
+		return err
+	}
 	if id != "" {
 		b.SetArch(r, bs.Session, a)
 		return nil
