@@ -227,6 +227,10 @@ func runBenchBuild(env *Env, args []string) error {
 	longSteps := intFlag(fs, "long-steps", 0, 0, math.MaxInt32, "evidence: steps of the long runs (0: 5× --steps)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	only := fs.String("only", "", "comma-separated architecture ids: train only these of the sample (e.g. to spread a build over machines)")
+	supernet := fs.String("supernet", "", "lonas spaces: a Hugging Face LLaMA checkpoint directory to use as the super-network instead of training one")
+	adapter := fs.String("adapter", "", "lonas spaces: a PEFT LoRA adapter directory of --supernet to use instead of training adapters")
+	var tasks repeated
+	fs.Var(&tasks, "task", "lonas spaces: a multiple-choice task file (JSONL) measured on every sub-network, a ground truth acc_NAME (repeatable)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -239,7 +243,7 @@ func runBenchBuild(env *Env, args []string) error {
 	}
 	o := study.BuildOptions{Space: sp, N: *n, Seed: *seed, TextPath: *text, Out: *out, Name: *name, Workers: *workers,
 		Backend: *backend, ValidFrac: *validFrac, Steps: *steps, Batch: *batch, Seq: *seq, EvalBatches: *evalBatches, LR: *lr,
-		Long: *long, LongSteps: *longSteps, Revision: study.ThisBinary().Code()}
+		Long: *long, LongSteps: *longSteps, Revision: study.ThisBinary().Code(), Supernet: *supernet, Adapter: *adapter, Tasks: tasks}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
@@ -277,7 +281,7 @@ func printBuildSummary(env *Env, res *study.BuildResult) {
 	for _, a := range cb.Archs {
 		if a.Status == "ok" {
 			okN++
-			secs = append(secs, a.TrainSecs)
+			secs = append(secs, a.TrainSecs+a.Metrics["eval_s"])
 		} else {
 			failed++
 		}
@@ -285,7 +289,13 @@ func printBuildSummary(env *Env, res *study.BuildResult) {
 	fmt.Fprintf(env.Stdout, "benchmark     %s (%s, space %s): %d architectures ok, %d failed, of %d\n", res.Path, cb.Name, cb.Space.Name, okN, failed, cb.N)
 	fmt.Fprintf(env.Stdout, "recipe        %d steps × %d × %v tokens, lr %g, seed %d, backend %s\n", tc.Steps, tc.Batch, cb.Train["seq"], tc.LR, cb.Seed, cb.Backend)
 	fmt.Fprintf(env.Stdout, "this run      trained %d, reused %d, wall %s (total build wall %.0fs)\n", res.Trained, res.Reused, res.Wall.Round(time.Second), cb.WallSeconds)
-	if len(secs) > 0 {
+	if sn := cb.Supernet; sn != nil {
+		printSupernet(env.Stdout, sn)
+	}
+	switch {
+	case len(secs) > 0 && cb.Supernet != nil:
+		fmt.Fprintf(env.Stdout, "measure time  %s per sub-network\n", spread(secs, 1))
+	case len(secs) > 0:
 		fmt.Fprintf(env.Stdout, "train time    %s per architecture\n", spread(secs, 1))
 	}
 	if ev := cb.Evidence; ev != nil {
@@ -293,5 +303,24 @@ func printBuildSummary(env *Env, res *study.BuildResult) {
 	}
 	if st, err := os.Stat(res.Path); err == nil {
 		fmt.Fprintf(env.Stdout, "size          %d bytes\n", st.Size())
+	}
+}
+
+// printSupernet summarises a LoNAS benchmark's super-network: how its two
+// trainings went and how stable its ground truths are.
+func printSupernet(w io.Writer, sn *bench.CustomSupernet) {
+	for _, st := range []struct {
+		name string
+		rec  map[string]any
+	}{{"supernet", sn.Train}, {"adapters", sn.AdapterTrain}} {
+		if given, ok := st.rec["given"]; ok {
+			fmt.Fprintf(w, "%-13s %v (given)\n", st.name, given)
+			continue
+		}
+		fmt.Fprintf(w, "%-13s valid_loss %v  ppl %v  %v trained params  %vs\n", st.name, st.rec["valid_loss"], st.rec["valid_ppl"], st.rec["trained_params"], st.rec["wall_s"])
+	}
+	if st, ok := sn.Eval["stability"].(map[string]any); ok {
+		fmt.Fprintf(w, "stability     Spearman ρ between halves: perplexity %v, accuracy %v; perplexity vs accuracy %v (%v sub-networks)\n",
+			st["valid_ppl_halves_spearman"], st["acc_halves_spearman"], st["ppl_vs_acc_spearman"], st["n"])
 	}
 }

@@ -368,3 +368,20 @@ var plotExts = []string{".png", ".svg", ".pdf", ".eps", ".jpg", ".jpeg", ".tif",
 func writeFileAtomic(path string, data []byte) error {
 	return renameio.WriteFile(path, data, 0o644, renameio.WithExistingPermissions())
 }
+
+// repeated is a flag that may be given several times (--task A --task B).
+type repeated []string
+
+func (r *repeated) String() string { return strings.Join(*r, ",") }
+
+// Set implements flag.Value.
+func (r *repeated) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty value")
+	}
+	*r = append(*r, v)
+	return nil
+}
+
+// Get implements flag.Getter.
+func (r *repeated) Get() any { return []string(*r) }

@@ -305,7 +305,9 @@ func evalBenchInputs(fs *flag.FlagSet, expr string) (in interp.Inputs, source st
 	if err != nil {
 		return nil, "", false, err
 	}
-	bs.captureFlags(fs, os.Stderr)
+	if err := bs.captureFlags(fs, os.Stderr); err != nil {
+		return nil, "", false, err
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	in, err = bs.ArchInputs(ctx, a, p.Inputs())

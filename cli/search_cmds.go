@@ -80,7 +80,7 @@ func (o *searchOpts) benchFlags(bs *benchSession) string {
 		return out
 	}
 	o.fs.Visit(func(f *flag.Flag) {
-		if f.Name == "data" || f.Name == "model-fidelity" || isCaptureFlag(f.Name) {
+		if f.Name == "data" || f.Name == "model-fidelity" || f.Name == "truth" || isCaptureFlag(f.Name) {
 			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
 				out += " --" + f.Name
 			} else {
@@ -190,7 +190,9 @@ func runSearch(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs.captureFlags(o.fs, env.Stderr)
+	if err := bs.captureFlags(o.fs, env.Stderr); err != nil {
+		return err
+	}
 	if o.sample, err = study.SampleSize(bs.Bench, o.sample); err != nil {
 		return err
 	}

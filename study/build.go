@@ -61,6 +61,10 @@ type BuildOptions struct {
 	// (a real LLaMA-2 directory), and a PEFT LoRA adapter of it to use
 	// instead of training adapters.
 	Supernet, Adapter string
+	// Tasks are multiple-choice task files (lonas spaces; mctask's JSONL
+	// formats: lpz's, HellaSwag, PIQA, WinoGrande, ARC, OpenBookQA,
+	// BoolQ) measured on every sub-network besides the built-in cont task.
+	Tasks []string
 	// StopAfter > 0 stops the build, as a cancellation would, once that
 	// many architectures are newly trained (tests of resume).
 	StopAfter int

@@ -51,9 +51,16 @@ type lonasBuilder struct {
 
 	super      *runtime.Supernet
 	pplWindows [][]int
-	task       *mctask.Task
+	tasks      []namedTask // cont4 first, then the --task files
+	taskSHA    []string    // "NAME sha256" of each --task file
 	mu         sync.Mutex
 	records    []*bench.CustomArch
+}
+
+// namedTask is a task and the name its metrics carry (acc_NAME).
+type namedTask struct {
+	name string
+	task *mctask.Task
 }
 
 // stageRecord sits beside a trained checkpoint or adapter: the settings it
@@ -130,8 +137,12 @@ func (b *lonasBuilder) describe() {
 			TrainTokens: len(b.train), ValidTokens: len(b.valid)}}
 	b.cb.Truths = []bench.TruthDef{
 		{Name: "valid_ppl", Desc: "perplexity (bytes) of the held-out text's first ppl_windows windows"},
-		{Name: b.taskMetric("acc"), HigherIsBetter: true, Desc: fmt.Sprintf("accuracy on %s: %d items, choose the true %d-byte continuation of a %d-byte held-out passage among %d (log-likelihood, as lm-evaluation-harness)",
+		{Name: "acc_" + b.taskName(), HigherIsBetter: true, Desc: fmt.Sprintf("accuracy on %s: %d items, choose the true %d-byte continuation of a %d-byte held-out passage among %d (log-likelihood, as lm-evaluation-harness)",
 			b.taskName(), b.ls.Eval.TaskItems, b.ls.Eval.TaskContinuation, b.ls.Eval.TaskContext, b.ls.Eval.Choices)},
+	}
+	for _, path := range o.Tasks {
+		b.cb.Truths = append(b.cb.Truths, bench.TruthDef{Name: "acc_" + TaskName(path), HigherIsBetter: true,
+			Desc: "accuracy on " + filepath.Base(path) + " (log-likelihood of each choice, as lm-evaluation-harness)"})
 	}
 	b.path = filepath.Join(o.Out, "benchmark.json")
 	if data, err := os.ReadFile(b.path); err == nil {
@@ -146,8 +157,21 @@ func (b *lonasBuilder) describe() {
 }
 
 func (b *lonasBuilder) taskName() string { return fmt.Sprintf("cont%d", b.ls.Eval.Choices) }
-func (b *lonasBuilder) taskMetric(m string) string {
-	return m + "_" + b.taskName()
+
+// TaskName is the name a task file's metrics carry: its base name without
+// extension, lower case, anything but letters, digits and _ made _
+// (piqa_valid.jsonl → acc_piqa_valid).
+func TaskName(path string) string {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return '_'
+	}, base)
 }
 
 // digest is the sha256 of a JSON value (a stage's settings).
@@ -340,8 +364,23 @@ func (b *lonasBuilder) evalData() error {
 	if err != nil {
 		return err
 	}
-	b.task = task
-	b.cb.Supernet.Eval = map[string]any{"settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
+	b.tasks = []namedTask{{b.taskName(), task}}
+	files := map[string]string{}
+	for _, path := range b.o.Tasks {
+		t, err := mctask.ReadJSONL(path)
+		if err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(raw)
+		b.taskSHA = append(b.taskSHA, TaskName(path)+" "+hex.EncodeToString(sum[:]))
+		b.tasks = append(b.tasks, namedTask{TaskName(path), t})
+		files[TaskName(path)] = fmt.Sprintf("%s: %d items, format %s", filepath.Base(path), len(t.Items), t.Format)
+	}
+	b.cb.Supernet.Eval = map[string]any{"task_files": files,"settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
 		"task": fmt.Sprintf("%s: mctask.Continuation of the held-out part after the perplexity windows (%d bytes), seed %d", b.taskName(), len(rest), b.o.Seed)}
 	return nil
 }
@@ -353,7 +392,7 @@ func (b *lonasBuilder) measure(ctx context.Context, archs []bench.SpaceArch) (me
 	if err != nil {
 		return 0, 0, err
 	}
-	set := digest(map[string]any{"code": runtime.LonasModelVersion, "supernet": b.super.Spec.Digest, "eval": b.ls.Eval,
+	set := digest(map[string]any{"code": runtime.LonasModelVersion, "supernet": b.super.Spec.Digest, "eval": b.ls.Eval, "tasks": b.taskSHA,
 		"data": b.dataSHA, "split": b.split, "seed": b.o.Seed, "backend": backendName(b.o.Backend)})
 	b.records = make([]*bench.CustomArch, len(archs))
 	var todo []int
@@ -412,7 +451,7 @@ func (b *lonasBuilder) measureOne(be backends.Backend, a bench.SpaceArch, set st
 			rec.Metrics["valid_ppl"+part.key] = round4(math.Exp(sum / float64(n)))
 		}
 	}
-	if err := b.scoreTask(be, m, rec); err != nil {
+	if err := b.scoreTasks(be, m, rec); err != nil {
 		return nil, err
 	}
 	tot, _ := m.NumParams()
@@ -421,19 +460,47 @@ func (b *lonasBuilder) measureOne(be backends.Backend, a bench.SpaceArch, set st
 	return rec, nil
 }
 
-// scoreTask scores the task's requests by the sub-network's
+// scoreTasks scores every task's requests by the sub-network's
 // log-likelihood of each continuation (its context cut from the left to
 // fit the model's context) and records acc, acc_norm and acc per half of
-// the items.
-func (b *lonasBuilder) scoreTask(be backends.Backend, m *runtime.Llama, rec *bench.CustomArch) error {
-	reqs := b.task.Requests()
+// the items (metrics acc_NAME, acc_norm_NAME, acc_NAME_a, acc_NAME_b).
+func (b *lonasBuilder) scoreTasks(be backends.Backend, m *runtime.Llama, rec *bench.CustomArch) error {
+	for _, nt := range b.tasks {
+		res, err := scoreTask(be, m, nt.task, b.ls.Eval.Batch)
+		if err != nil {
+			return fmt.Errorf("task %s: %w", nt.name, err)
+		}
+		rec.Metrics["acc_"+nt.name], rec.Metrics["acc_norm_"+nt.name] = round4(res.Acc), round4(res.AccNorm)
+		half := len(res.Correct) / 2
+		for _, part := range []struct {
+			key    string
+			lo, hi int
+		}{{"_a", 0, half}, {"_b", half, len(res.Correct)}} {
+			n := 0
+			for _, ok := range res.Correct[part.lo:part.hi] {
+				if ok {
+					n++
+				}
+			}
+			rec.Metrics["acc_"+nt.name+part.key] = round4(float64(n) / float64(max(1, part.hi-part.lo)))
+		}
+	}
+	return nil
+}
+
+// scoreTask is one task's result on m.
+func scoreTask(be backends.Backend, m *runtime.Llama, task *mctask.Task, batch int) (mctask.Result, error) {
+	reqs := task.Requests()
 	windows := make([][]int, len(reqs))
 	starts := make([]int, len(reqs))
 	limit := m.Cfg.SeqLen + 1
 	for i, r := range reqs {
 		ctxIDs, cont := bytesIDs(r.Context), bytesIDs(r.Continuation)
 		if len(cont) == 0 || len(cont) >= limit {
-			return fmt.Errorf("task %s: request %d: continuation of %d bytes does not fit a context of %d", b.task.Name, i, len(cont), limit)
+			return mctask.Result{}, fmt.Errorf("request %d: a continuation of %d bytes does not fit a context of %d", i, len(cont), limit)
+		}
+		if len(ctxIDs) == 0 {
+			ctxIDs = bytesIDs("\n") // something to predict the first byte from
 		}
 		if keep := limit - len(cont); len(ctxIDs) > keep {
 			ctxIDs = ctxIDs[len(ctxIDs)-keep:]
@@ -441,9 +508,9 @@ func (b *lonasBuilder) scoreTask(be backends.Backend, m *runtime.Llama, rec *ben
 		windows[i] = append(ctxIDs, cont...)
 		starts[i] = len(ctxIDs)
 	}
-	nll, err := m.TokenNLL(be, windows, b.ls.Eval.Batch)
+	nll, err := m.TokenNLL(be, windows, batch)
 	if err != nil {
-		return err
+		return mctask.Result{}, err
 	}
 	ll := make([]float64, len(reqs))
 	for i, w := range nll {
@@ -451,31 +518,10 @@ func (b *lonasBuilder) scoreTask(be backends.Backend, m *runtime.Llama, rec *ben
 			ll[i] -= x
 		}
 	}
-	res, err := b.task.Score(ll)
-	if err != nil {
-		return err
-	}
-	name := b.taskName()
-	rec.Metrics["acc_"+name], rec.Metrics["acc_norm_"+name] = round4(res.Acc), round4(res.AccNorm)
-	half := len(res.Correct) / 2
-	for _, part := range []struct {
-		key    string
-		lo, hi int
-	}{{"_a", 0, half}, {"_b", half, len(res.Correct)}} {
-		n := 0
-		for _, ok := range res.Correct[part.lo:part.hi] {
-			if ok {
-				n++
-			}
-		}
-		rec.Metrics["acc_"+name+part.key] = round4(float64(n) / float64(part.hi-part.lo))
-	}
-	return nil
+	return task.Score(ll)
 }
 
-// bytesIDs are the byte-level token ids of s (a task's text); a context
-// starts with at least one id so the first continuation byte has one to
-// be predicted from.
+// bytesIDs are the byte-level token ids of s (a task's text).
 func bytesIDs(s string) []int {
 	ids := make([]int, len(s))
 	for i := range len(s) {

@@ -27,19 +27,27 @@ supernet:
 train: {steps: 4, batch: 4, lr: 0.01, eval_batches: 1, tokenizer: bytes}
 `
 
-// A lonas build trains the super-network and its adapters, measures the
-// sampled sub-networks, stops and resumes like any build, and the result
-// loads as a benchmark with both ground truths whose sub-networks capture.
-func TestLonasBuildEndToEnd(t *testing.T) {
+// lonasTestSetup parses tinyLonasSpace and writes a text to build on in a
+// fresh directory.
+func lonasTestSetup(t *testing.T) (sp *bench.Space, dir, text string) {
+	t.Helper()
 	sp, err := bench.ParseSpace([]byte(tinyLonasSpace), "tiny-lonas.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	text := filepath.Join(dir, "text.txt")
+	dir = t.TempDir()
+	text = filepath.Join(dir, "text.txt")
 	if err := os.WriteFile(text, []byte(strings.Repeat(bench.NanoText(), 2)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return sp, dir, text
+}
+
+// A lonas build trains the super-network and its adapters, measures the
+// sampled sub-networks, stops and resumes like any build, and the result
+// loads as a benchmark with both ground truths whose sub-networks capture.
+func TestLonasBuildEndToEnd(t *testing.T) {
+	sp, dir, text := lonasTestSetup(t)
 	out := filepath.Join(dir, "b")
 	o := BuildOptions{Space: sp, N: 3, TextPath: text, Out: out, Seed: 2, StopAfter: 1}
 	res, err := Build(context.Background(), o)
@@ -92,15 +100,7 @@ func TestLonasBuildEndToEnd(t *testing.T) {
 // A space without base: makes sub-networks of a checkpoint given to the
 // build (a real LLaMA directory on a GPU machine), with its adapter.
 func TestLonasBuildGivenCheckpoint(t *testing.T) {
-	sp, err := bench.ParseSpace([]byte(tinyLonasSpace), "tiny-lonas.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	text := filepath.Join(dir, "text.txt")
-	if err := os.WriteFile(text, []byte(strings.Repeat(bench.NanoText(), 2)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	sp, dir, text := lonasTestSetup(t)
 	first := filepath.Join(dir, "first")
 	if _, err := Build(context.Background(), BuildOptions{Space: sp, N: 1, TextPath: text, Out: first}); err != nil {
 		t.Fatal(err)
@@ -125,5 +125,40 @@ func TestLonasBuildGivenCheckpoint(t *testing.T) {
 	}
 	if _, err := bench.LoadDir(o.Out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A task file given to the build becomes a ground truth of its own.
+func TestLonasBuildTaskFile(t *testing.T) {
+	sp, dir, text := lonasTestSetup(t)
+	task := filepath.Join(dir, "My-Task.jsonl")
+	rows := `{"context": "The cat sat on the", "choices": [" mat", " sky"], "answer": 0}
+{"context": "Water is", "choices": [" dry", " wet"], "answer": 1}
+`
+	if err := os.WriteFile(task, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := BuildOptions{Space: sp, N: 2, TextPath: text, Out: filepath.Join(dir, "b"), Tasks: []string{task}}
+	res, err := Build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bench.LoadDir(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.TruthDefs) != 3 || b.TruthDefs[2].Name != "acc_my_task" {
+		t.Fatalf("truths %+v", b.TruthDefs)
+	}
+	for _, a := range res.Bench.Archs {
+		if acc, ok := a.Metrics["acc_my_task"]; !ok || (acc != 0 && acc != 0.5 && acc != 1) {
+			t.Errorf("%s: acc_my_task %v (%v)", a.ID, acc, ok)
+		}
+	}
+	if err := os.WriteFile(task, []byte(`{"context": "x", "choices": [" a"], "answer": 0}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), o); err == nil || !strings.Contains(err.Error(), "My-Task.jsonl:1") {
+		t.Errorf("bad task file: %v", err)
 	}
 }
