@@ -380,7 +380,7 @@ func (b *lonasBuilder) evalData() error {
 		b.tasks = append(b.tasks, namedTask{TaskName(path), t})
 		files[TaskName(path)] = fmt.Sprintf("%s: %d items, format %s", filepath.Base(path), len(t.Items), t.Format)
 	}
-	b.cb.Supernet.Eval = map[string]any{"task_files": files,"settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
+	b.cb.Supernet.Eval = map[string]any{"task_files": files, "settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
 		"task": fmt.Sprintf("%s: mctask.Continuation of the held-out part after the perplexity windows (%d bytes), seed %d", b.taskName(), len(rest), b.o.Seed)}
 	return nil
 }
