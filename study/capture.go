@@ -269,8 +269,21 @@ func (c *Capturer) customIDs() (ids []int, ok bool, err error) {
 	if !custom {
 		return nil, false, nil
 	}
-	if info.Tokenizer != "" && info.Tokenizer != "bytes" {
-		return nil, true, fmt.Errorf("benchmark %s: tokenizer %q is not supported (bytes)", c.sess.Bench.Name, info.Tokenizer)
+	var enc tokenizer.Encoder = tokenizer.Bytes{}
+	switch info.Tokenizer {
+	case "", "bytes":
+	case TokenizerSentencePiece: // a LoNAS benchmark over a given checkpoint: its tokenizer.json
+		a := c.sess.Bench.Archs[0]
+		if a.Lonas == nil || a.Lonas.Super == nil {
+			return nil, true, fmt.Errorf("benchmark %s: tokenizer %s needs a super-network checkpoint", c.sess.Bench.Name, info.Tokenizer)
+		}
+		tok, err := tokenizer.LoadHF(filepath.Join(a.Lonas.Super.Checkpoint, "tokenizer.json"))
+		if err != nil {
+			return nil, true, err
+		}
+		enc = tok
+	default:
+		return nil, true, fmt.Errorf("benchmark %s: tokenizer %q is not supported (bytes, %s)", c.sess.Bench.Name, info.Tokenizer, TokenizerSentencePiece)
 	}
 	text := bench.NanoText()
 	if c.s.Text != "" {
@@ -280,7 +293,7 @@ func (c *Capturer) customIDs() (ids []int, ok bool, err error) {
 		}
 		text = string(raw)
 	}
-	return tokenizer.Bytes{}.Encode(text), true, nil
+	return enc.Encode(text), true, nil
 }
 
 // captureKey identifies one capture in the cache: anything that changes the

@@ -23,6 +23,7 @@ import (
 	"lpz/mctask"
 	"lpz/rank"
 	"lpz/runtime"
+	"lpz/tokenizer"
 )
 
 // Building a LoNAS benchmark (a lonas space): one super-network is
@@ -48,6 +49,11 @@ type lonasBuilder struct {
 	cb           *bench.CustomBench
 	path         string
 	prevWall     float64
+
+	// enc turns text into the super-network's ids: bytes, or the
+	// tokenizer.json of a given checkpoint (TokenizerName says which).
+	enc       tokenizer.Codec
+	validText []byte // the held-out part of the text
 
 	super      *runtime.Supernet
 	pplWindows [][]int
@@ -89,7 +95,14 @@ func buildLonas(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	case o.Adapter != "":
 		return nil, optionErrorf("--adapter needs --supernet: an adapter belongs to the checkpoint it was trained on")
 	}
-	b := &lonasBuilder{o: o, ls: ls, tc: o.TrainConfig(), start: time.Now()}
+	b := &lonasBuilder{o: o, ls: ls, tc: o.TrainConfig(), start: time.Now(), enc: tokenizer.Bytes{}}
+	if o.Supernet != "" {
+		if b.enc, err = checkpointTokenizer(o.Supernet, ls.Base.NToken); err != nil {
+			return nil, err
+		}
+	} else if ls.Base.NToken != 256 {
+		return nil, fmt.Errorf("space %s: a super-network trained here reads bytes: n_token must be 256, not %d", o.Space.Name, ls.Base.NToken)
+	}
 	if err := b.readText(); err != nil {
 		return nil, err
 	}
@@ -121,7 +134,38 @@ func (b *lonasBuilder) readText() error {
 	sum := sha256.Sum256(raw)
 	b.raw, b.dataSHA = raw, hex.EncodeToString(sum[:])
 	b.train, b.valid, b.split = SplitText(raw, b.o.ValidFrac)
+	cut := len(b.train)
+	b.validText = raw[cut:]
+	if _, isBytes := b.enc.(tokenizer.Bytes); !isBytes {
+		b.train, b.valid = b.enc.Encode(string(raw[:cut])), b.enc.Encode(string(raw[cut:]))
+		b.split += "; each part encoded with the checkpoint's tokenizer.json"
+	}
 	return os.MkdirAll(filepath.Join(b.o.Out, "archs"), 0o755)
+}
+
+// TokenizerSentencePiece is the lpz-bench/1 tokenizer of a LoNAS benchmark
+// over a given checkpoint: the tokenizer.json in the checkpoint's
+// directory (tokenizer.LoadHF).
+const TokenizerSentencePiece = "sentencepiece"
+
+// checkpointTokenizer is the tokenizer.json beside a given checkpoint; a
+// checkpoint without one must have the byte vocabulary.
+func checkpointTokenizer(dir string, vocab int) (tokenizer.Codec, error) {
+	path := filepath.Join(dir, "tokenizer.json")
+	if _, err := os.Stat(path); err != nil {
+		if vocab == 256 {
+			return tokenizer.Bytes{}, nil
+		}
+		return nil, fmt.Errorf("%s: the checkpoint's vocabulary has %d ids and there is no tokenizer.json beside it", dir, vocab)
+	}
+	tok, err := tokenizer.LoadHF(path)
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > vocab {
+		return nil, fmt.Errorf("%s: the tokenizer has %d ids, the model's vocabulary %d", path, tok.VocabSize(), vocab)
+	}
+	return tok, nil
 }
 
 // describe makes the benchmark's header (see builder.describe).
@@ -129,7 +173,7 @@ func (b *lonasBuilder) describe() {
 	o, sp := b.o, b.o.Space
 	spaceSum := sha256.Sum256([]byte(sp.Source))
 	b.cb = &bench.CustomBench{Format: bench.CustomFormat, Name: o.Name, Family: bench.FamilyLoNAS, Truth: "valid_ppl",
-		Tokenizer: "bytes", Space: bench.CustomSpace{Name: sp.Name, SHA256: hex.EncodeToString(spaceSum[:]), YAML: sp.Source},
+		Tokenizer: b.tokenizerName(), Space: bench.CustomSpace{Name: sp.Name, SHA256: hex.EncodeToString(spaceSum[:]), YAML: sp.Source},
 		Train: TrainRecipe(b.tc, b.ls.Base.SeqLen), Seed: o.Seed, N: o.N, Backend: backendName(o.Backend),
 		CodeVersion: runtime.TrainVersion + ", " + runtime.LonasModelVersion + ", " + o.Revision,
 		GoVersion:   goruntime.Version(), CPUs: goruntime.NumCPU(), Created: time.Now().UTC().Format(time.RFC3339),
@@ -154,6 +198,13 @@ func (b *lonasBuilder) describe() {
 			}
 		}
 	}
+}
+
+func (b *lonasBuilder) tokenizerName() string {
+	if _, isBytes := b.enc.(tokenizer.Bytes); isBytes {
+		return "bytes"
+	}
+	return TokenizerSentencePiece
 }
 
 func (b *lonasBuilder) taskName() string { return fmt.Sprintf("cont%d", b.ls.Eval.Choices) }
@@ -356,10 +407,8 @@ func (b *lonasBuilder) evalData() error {
 	for k := 0; k < e.PPLWindows; k++ {
 		b.pplWindows = append(b.pplWindows, b.valid[k*(T+1):(k+1)*(T+1)])
 	}
-	rest := make([]byte, len(b.valid)-need)
-	for i, id := range b.valid[need:] {
-		rest[i] = byte(id)
-	}
+	// the task reads the held-out text after the bytes the windows cover
+	rest := b.validText[min(len(b.validText), len(b.enc.Decode(b.valid[:need]))):]
 	task, err := mctask.Continuation(rest, e.TaskItems, e.TaskContext, e.TaskContinuation, e.Choices, b.o.Seed)
 	if err != nil {
 		return err
@@ -466,7 +515,7 @@ func (b *lonasBuilder) measureOne(be backends.Backend, a bench.SpaceArch, set st
 // the items (metrics acc_NAME, acc_norm_NAME, acc_NAME_a, acc_NAME_b).
 func (b *lonasBuilder) scoreTasks(be backends.Backend, m *runtime.Llama, rec *bench.CustomArch) error {
 	for _, nt := range b.tasks {
-		res, err := scoreTask(be, m, nt.task, b.ls.Eval.Batch)
+		res, err := scoreTask(be, m, b.enc, nt.task, b.ls.Eval.Batch)
 		if err != nil {
 			return fmt.Errorf("task %s: %w", nt.name, err)
 		}
@@ -489,18 +538,18 @@ func (b *lonasBuilder) scoreTasks(be backends.Backend, m *runtime.Llama, rec *be
 }
 
 // scoreTask is one task's result on m.
-func scoreTask(be backends.Backend, m *runtime.Llama, task *mctask.Task, batch int) (mctask.Result, error) {
+func scoreTask(be backends.Backend, m *runtime.Llama, enc tokenizer.Encoder, task *mctask.Task, batch int) (mctask.Result, error) {
 	reqs := task.Requests()
 	windows := make([][]int, len(reqs))
 	starts := make([]int, len(reqs))
 	limit := m.Cfg.SeqLen + 1
 	for i, r := range reqs {
-		ctxIDs, cont := bytesIDs(r.Context), bytesIDs(r.Continuation)
+		ctxIDs, cont := enc.Encode(r.Context), enc.Encode(r.Continuation)
 		if len(cont) == 0 || len(cont) >= limit {
 			return mctask.Result{}, fmt.Errorf("request %d: a continuation of %d bytes does not fit a context of %d", i, len(cont), limit)
 		}
 		if len(ctxIDs) == 0 {
-			ctxIDs = bytesIDs("\n") // something to predict the first byte from
+			ctxIDs = enc.Encode("\n") // something to predict the first id from
 		}
 		if keep := limit - len(cont); len(ctxIDs) > keep {
 			ctxIDs = ctxIDs[len(ctxIDs)-keep:]
@@ -519,15 +568,6 @@ func scoreTask(be backends.Backend, m *runtime.Llama, task *mctask.Task, batch i
 		}
 	}
 	return task.Score(ll)
-}
-
-// bytesIDs are the byte-level token ids of s (a task's text).
-func bytesIDs(s string) []int {
-	ids := make([]int, len(s))
-	for i := range len(s) {
-		ids[i] = int(s[i])
-	}
-	return ids
 }
 
 // flush writes benchmark.json with the records so far and the stability

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"lpz/bench"
+	"lpz/runtime"
+	"lpz/tokenizer"
 )
 
 // tinyLonasSpace is a 2-layer super-network of 4 heads and d_ff 32 with
@@ -160,5 +162,63 @@ func TestLonasBuildTaskFile(t *testing.T) {
 	}
 	if _, err := Build(context.Background(), o); err == nil || !strings.Contains(err.Error(), "My-Task.jsonl:1") {
 		t.Errorf("bad task file: %v", err)
+	}
+}
+
+// A given checkpoint with a tokenizer.json (a LLaMA-2 directory) is
+// measured and captured on that tokenizer's ids.
+func TestLonasBuildGivenTokenizer(t *testing.T) {
+	_, dir, text := lonasTestSetup(t)
+	tokJSON, err := os.ReadFile(filepath.Join("..", "tokenizer", "testdata", "llama_tiny", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.LoadHF(filepath.Join("..", "tokenizer", "testdata", "llama_tiny", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bench.LlamaConfig{NLayer: 2, DModel: 16, NHead: []int{4, 4}, HeadDim: 4, DFF: []int{32, 32}, NToken: tok.VocabSize(),
+		SeqLen: 24, RopeTheta: 10000, NormEps: 1e-5, InitStd: 0.02}
+	m, err := runtime.NewLlama(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "llama")
+	if err := runtime.SaveLlama(ck, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ck, "tokenizer.json"), tokJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(tinyLonasSpace, "  base: {n_layer: 2, d_model: 16, n_head: 4, head_dim: 4, d_ff: 32, n_token: 256, seq_len: 24,\n         rope_theta: 10000, norm_eps: 1.0e-5, tie_weight: true, init_std: 0.02}\n", "", 1)
+	src = strings.Replace(src, "task_context: 12, task_continuation: 4", "task_context: 8, task_continuation: 3", 1)
+	sp, err := bench.ParseSpace([]byte(src), "given.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := BuildOptions{Space: sp, N: 2, TextPath: text, Out: filepath.Join(dir, "b"), Supernet: ck}
+	res, err := Build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bench.Tokenizer != TokenizerSentencePiece || res.Bench.Data.ValidTokens == 0 {
+		t.Fatalf("tokenizer %q, %d valid tokens", res.Bench.Tokenizer, res.Bench.Data.ValidTokens)
+	}
+	sess, err := Open(o.Out, "", "records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Capture = CaptureSettings{Batch: 2, Seq: 8, NoCache: true}
+	p, err := Compile("sum(abs(W * G))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sess.Rank(context.Background(), p, sess.Bench.Archs, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(ck, "tokenizer.json"))
+	o.Out = filepath.Join(dir, "c")
+	if _, err := Build(context.Background(), o); err == nil || !strings.Contains(err.Error(), "no tokenizer.json") {
+		t.Errorf("a checkpoint of more than 256 ids without a tokenizer: %v", err)
 	}
 }
