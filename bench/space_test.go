@@ -2,6 +2,8 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -11,6 +13,12 @@ func TestBuiltInSpacesSample(t *testing.T) {
 		s, err := LoadSpace(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if s.Family == FamilyLoNAS {
+			if ls, err := LonasSpaceOf(s); err != nil || !ls.HasBase() {
+				checkGivenBaseSpace(t, s)
+				continue
+			}
 		}
 		a, err := s.Sample(20, 7)
 		if err != nil {
@@ -85,5 +93,44 @@ func TestParseSpaceErrors(t *testing.T) {
 		if _, err := ParseSpace([]byte(src), "t.yaml"); err == nil {
 			t.Errorf("no error for %q", src)
 		}
+	}
+}
+
+// checkGivenBaseSpace checks a lonas space whose super-network is a
+// checkpoint given to the build (lonas-llama7b) on LLaMA-7B's shape: the
+// paper's 32 or 28 heads and five SwiGLU widths.
+func checkGivenBaseSpace(t *testing.T, s *Space) {
+	t.Helper()
+	if _, err := s.Sample(1, 7); err == nil || !strings.Contains(err.Error(), "--supernet") {
+		t.Fatalf("%s: sampling without a checkpoint: %v", s.Name, err)
+	}
+	ls, err := LonasSpaceOf(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads, widths := make([]int, 32), make([]int, 32)
+	for l := range heads {
+		heads[l], widths[l] = 32, 11008
+	}
+	if err := ls.SetBase(LlamaConfig{NLayer: 32, DModel: 4096, NHead: heads, HeadDim: 128, DFF: widths, NToken: 32000, SeqLen: 4096}); err != nil {
+		t.Fatalf("%s on LLaMA-7B: %v", s.Name, err)
+	}
+	a, err := ls.Sample(20, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range a {
+		c, err := LonasFromConfig(x.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range c.NHead {
+			if h, f := c.NHead[l], c.DFF[l]; (h != 32 && h != 28) || !strings.Contains(" 11008 9632 8256 6880 5504 ", fmt.Sprintf(" %d ", f)) {
+				t.Fatalf("%s %s: layer %d keeps %d heads and width %d", s.Name, x.ID, l, h, f)
+			}
+		}
+	}
+	if got := ls.Supernet().SpaceSize(); math.Abs(got/math.Pow(10, 32)-1) > 1e-12 {
+		t.Errorf("%s: %g sub-networks, want 2^32·5^32", s.Name, got)
 	}
 }
