@@ -1,6 +1,6 @@
 // Package tokenizer turns text into token ids for the capture minibatch.
 //
-// Two encoders implement [Encoder]:
+// Three encoders implement [Encoder]:
 //
 //   - [Tokenizer]: GPT-2's byte-level BPE, read from a directory holding the
 //     original vocab.json and merges.txt (../shared/tokenizer/gpt2 in tests,
@@ -10,6 +10,9 @@
 //     rank, with a per-word cache. Pre-tokens of 128 bytes or more use an
 //     O(n log n) heap merge that gives identical ids (see bpeHeap), so no
 //     input makes Encode quadratic.
+//   - [SentencePieceBPE]: the SentencePiece-style BPE of a Hugging Face
+//     tokenizer.json as LLaMA and LLaMA-2 ship it ([LoadHF]), for LoNAS
+//     benchmarks over a real checkpoint.
 //   - [Bytes]: a file-free byte-level fallback (ids = bytes, vocabulary 256)
 //     for tiny models.
 //
