@@ -131,6 +131,12 @@ func showBench(env *Env, bs *benchSession) {
 	fmt.Fprintf(env.Stdout, "ground truth: %s, %.4g … %.4g (%s)\n", b.TruthName, lo, hi, better(b.HigherIsBetter))
 	showTruths(env.Stdout, b)
 	showSource(env.Stdout, b)
+	if info, ok := bench.CustomInfo(b); ok && info.Supernet != nil {
+		sn := info.Supernet
+		fmt.Fprintf(env.Stdout, "super-network: %d layers, d_model %d, %d heads of %d, d_ff %d, vocabulary %d; heads kept %v, widths kept %v of each layer\n",
+			sn.Base.NLayer, sn.Base.DModel, sn.Base.NHead[0], sn.Base.HeadDim, sn.Base.DFF[0], sn.Base.NToken, sn.Heads, sn.Widths)
+		printSupernet(env.Stdout, sn)
+	}
 	strata := map[string]int{}
 	for _, s := range bench.Strata(b) {
 		strata[s]++
