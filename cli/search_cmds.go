@@ -75,7 +75,11 @@ type searchOpts struct {
 // benchFlags are the flags that make another command see the same
 // benchmark and captures as this search (for the report's next command).
 func (o *searchOpts) benchFlags(bs *benchSession) string {
-	out := " --bench " + shellQuote(bs.Bench.Name)
+	name := bs.Bench.Name
+	if bench.IsBenchDir(o.bench) { // a directory's benchmark is named by the directory, not its name
+		name = o.bench
+	}
+	out := " --bench " + shellQuote(name)
 	if o.fs == nil {
 		return out
 	}
