@@ -1,9 +1,11 @@
 // Package bench loads the two benchmarks of the paper (FlexiBERT and the
 // LiteTransformerSearch GPT-2 models on WikiText-103) with their ground truth,
 // counts their parameters analytically, assigns strata, samples reproducible
-// subsets and reads per-architecture score files. Two benchmarks are
+// subsets and reads per-architecture score files. Three benchmarks are
 // embedded and need no data: gpt2-wt103-mini (a slice of gpt2-wt103, the
-// default) and nano (built by lpz bench build).
+// default), nano (built by lpz bench build) and lonas-nano (sub-networks of
+// a LoNAS super-network lpz trained, the paper's LLaMA setting; see
+// lonas.go).
 //
 // Data layout and provenance: SOURCES.md (and the constants in sources.go).
 package bench

@@ -297,6 +297,8 @@ func LoadAny(name, dataDir string) (*Benchmark, error) {
 		return LoadDir(name)
 	case name == NanoName:
 		return Nano()
+	case name == LonasNanoName:
+		return LonasNano()
 	case name == MiniName:
 		return Mini()
 	}

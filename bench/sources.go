@@ -41,7 +41,7 @@ var Names = []string{"flexibert", "gpt2-wt103"}
 
 // Embedded lists the benchmarks built into the binary (LoadAny), the
 // default first: they need no data directory.
-var Embedded = []string{MiniName, NanoName}
+var Embedded = []string{MiniName, NanoName, LonasNanoName}
 
 // Known names every --bench value LoadAny accepts, for messages: a user who
 // mistypes a name is usually looking for one of these.

@@ -294,7 +294,11 @@ func printBuildSummary(env *Env, res *study.BuildResult) {
 	}
 	fmt.Fprintf(env.Stdout, "benchmark     %s (%s, space %s): %d architectures ok, %d failed, of %d\n", res.Path, cb.Name, cb.Space.Name, okN, failed, cb.N)
 	fmt.Fprintf(env.Stdout, "recipe        %d steps × %d × %v tokens, lr %g, seed %d, backend %s\n", tc.Steps, tc.Batch, cb.Train["seq"], tc.LR, cb.Seed, cb.Backend)
-	fmt.Fprintf(env.Stdout, "this run      trained %d, reused %d, wall %s (total build wall %.0fs)\n", res.Trained, res.Reused, res.Wall.Round(time.Second), cb.WallSeconds)
+	did := "trained"
+	if cb.Supernet != nil {
+		did = "measured" // sub-networks are cut from the super-network, not trained
+	}
+	fmt.Fprintf(env.Stdout, "this run      %s %d, reused %d, wall %s (total build wall %.0fs)\n", did, res.Trained, res.Reused, res.Wall.Round(time.Second), cb.WallSeconds)
 	if sn := cb.Supernet; sn != nil {
 		printSupernet(env.Stdout, sn)
 	}

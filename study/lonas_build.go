@@ -76,6 +76,8 @@ type stageRecord struct {
 	Train    map[string]any `json:"train"`
 }
 
+// buildLonas is Build of a lonas space: the super-network (trained here or
+// given), its adapters (trained here or given), then the sub-networks.
 func buildLonas(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	ls, err := bench.LonasSpaceOf(o.Space)
 	if err != nil {

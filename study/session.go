@@ -57,8 +57,8 @@ func optionErrorf(format string, args ...any) error {
 }
 
 // BenchUsage describes what a benchmark name may be.
-var BenchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + bench.MiniName + " | " + bench.NanoName +
-	" (both embedded) | DIR (from lpz bench build); default: " + bench.MiniName + " when --data holds no benchmark"
+var BenchUsage = "benchmark: " + strings.Join(bench.Names, " | ") + " | " + strings.Join(bench.Embedded, " | ") +
+	" (embedded) | DIR (from lpz bench build); default: " + bench.MiniName + " when --data holds no benchmark"
 
 // Open loads benchmark name from data (a published name, an embedded one
 // or an lpz bench build directory). With no name it is the embedded
