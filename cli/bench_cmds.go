@@ -330,7 +330,13 @@ func printSupernet(w io.Writer, sn *bench.CustomSupernet) {
 		fmt.Fprintf(w, "%-13s valid_loss %v  ppl %v  %v trained params  %vs\n", st.name, st.rec["valid_loss"], st.rec["valid_ppl"], st.rec["trained_params"], st.rec["wall_s"])
 	}
 	if st, ok := sn.Eval["stability"].(map[string]any); ok {
+		rho := func(k string) any { // absent: every value tied, ρ undefined
+			if v, ok := st[k]; ok {
+				return v
+			}
+			return "undefined"
+		}
 		fmt.Fprintf(w, "stability     Spearman ρ between halves: perplexity %v, accuracy %v; perplexity vs accuracy %v (%v sub-networks)\n",
-			st["valid_ppl_halves_spearman"], st["acc_halves_spearman"], st["ppl_vs_acc_spearman"], st["n"])
+			rho("valid_ppl_halves_spearman"), rho("acc_halves_spearman"), rho("ppl_vs_acc_spearman"), st["n"])
 	}
 }

@@ -377,7 +377,7 @@ func (r *repeated) String() string { return strings.Join(*r, ",") }
 // Set implements flag.Value.
 func (r *repeated) Set(v string) error {
 	if v == "" {
-		return fmt.Errorf("empty value")
+		return fmt.Errorf("needs a value, not an empty string")
 	}
 	*r = append(*r, v)
 	return nil

@@ -375,7 +375,7 @@ func (b *lonasBuilder) stage(dir, set, name string, train func() (*runtime.Llama
 	b.o.Progress.Phase(name, 1)
 	m, tr, err := train()
 	if errors.Is(err, runtime.ErrTrainStopped) {
-		return nil, nil, &BuildStopped{fmt.Sprintf("the %s's training was stopped before its end; run the same command again to train it", name)}
+		return nil, nil, &BuildStopped{fmt.Sprintf("the training of the %s was stopped before its end; run the same command again to train it", name)}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
