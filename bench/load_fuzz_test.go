@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"lpz/bench/nano"
 )
@@ -149,14 +148,45 @@ func FuzzParseCustom(f *testing.F) {
 	f.Add(nano.Benchmark)
 	f.Add([]byte(`{"format": "lpz-bench/1", "name": "x", "family": "gpt2", "archs": [{"id": "a", "status": "ok", "valid_ppl": 3, "config": {"n_layer": 1}}]}`))
 	f.Add([]byte(`{"format": "lpz-bench/1", "family": "llama", "truth": "valid_loss", "evidence": {"ids": ["a"], "long": []}, "archs": [{"id": "a", "status": "ok", "valid_loss": 1}]}`))
+	f.Add([]byte(lonasSeed))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		wd := time.AfterFunc(2*time.Second, func() { os.WriteFile("/tmp/cachewt/slow.bin", data, 0o644) })
-		defer wd.Stop()
 		b, err := ParseCustom(data, "fuzz/benchmark.json")
 		if err != nil {
 			return
 		}
 		checkLoaded(t, b)
+	})
+}
+
+// lonasSeed is a LoNAS benchmark of one sub-network (its super-network's
+// files are not read when loading).
+const lonasSeed = `{"format": "lpz-bench/1", "name": "l", "family": "lonas", "truth": "valid_ppl",
+ "truths": [{"name": "valid_ppl", "higher_is_better": false}, {"name": "acc_cont4", "higher_is_better": true}],
+ "supernet": {"checkpoint": "supernet", "adapter": "adapter", "sha256": "ab", "heads": [1, 0.5], "widths": [1, 0.5],
+  "base": {"n_layer": 2, "d_model": 8, "n_head": [2, 2], "head_dim": 4, "d_ff": [8, 8], "n_token": 256, "seq_len": 8}},
+ "archs": [{"id": "h01-w10", "status": "ok", "valid_ppl": 5, "config": {"n_head": [2, 1], "d_ff": [4, 8]}, "metrics": {"acc_cont4": 0.5}}]}`
+
+// FuzzParseSpace: any space file either fails with an error or samples
+// (lonas spaces included, whose supernet: section has its own decoder).
+func FuzzParseSpace(f *testing.F) {
+	for _, name := range SpaceNames() {
+		data, err := spaceFS.ReadFile("spaces/" + name + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSpace(data, "fuzz.yaml")
+		if err != nil {
+			return
+		}
+		if s.Family == FamilyLoNAS {
+			if _, err := LonasSpaceOf(s); err != nil {
+				return
+			}
+		}
+		s.Sample(3, 1) // an error is fine; a panic or a hang is not
 	})
 }
 
