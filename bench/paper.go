@@ -79,7 +79,7 @@ var PaperRows = []PaperRow{
 		Paper: map[string]Published{"gpt2-wt103": {Rho: val(0.737)}, "flexibert": {Rho: val(0.590), Tau: val(0.454)}}},
 	{Name: "Decoder.Params", Default: "decoder_params",
 		Paper: map[string]Published{"gpt2-wt103": {Rho: val(0.967), Tau: val(0.847)}}},
-	{Name: "LPZero", Proxy: map[string]string{"gpt2-wt103": "gpt2_paper", "flexibert": "flexibert_paper"},
+	{Name: "LPZero", Proxy: map[string]string{"gpt2-wt103": "gpt2_paper", "flexibert": "flexibert_paper", LonasNanoName: "llama_paper"},
 		Paper: map[string]Published{"gpt2-wt103": {Rho: val(0.980)}, "flexibert": {Rho: val(0.748)}}},
 }
 
