@@ -311,8 +311,33 @@ func (m *Llama) prepare(b Batch, _ uint64) (minibatch, error) {
 	return prepareDecoderBatch(b, m.Cfg.NToken, m.Cfg.SeqLen, "seq_len")
 }
 
-// flops is 0: the family has no analytic count yet.
-func (m *Llama) flops(minibatch, chanSet) float64 { return 0 }
+// flops counts the capture's matmul FLOPs as matmulFLOPs does for GPT-2:
+// per block q, k, v, o (d × a_l each), scores and context (T × T × a_l),
+// gate, up and down (d × f_l each), the rotary rotation (T × dh × dh per
+// head on q and k), and the head (N × d × V); G adds the head once and the
+// blocks twice, J the blocks once.
+func (m *Llama) flops(in minibatch, want chanSet) float64 {
+	pb := in.(*preparedBatch)
+	B, T := float64(pb.B), float64(pb.T)
+	N, d, dh := B*T, float64(m.Cfg.DModel), float64(m.Cfg.HeadDim)
+	var blocks float64
+	for l := range m.Cfg.NLayer {
+		a, f := float64(m.Cfg.NHead[l])*dh, float64(m.Cfg.DFF[l])
+		blocks += 2*N*d*a*4 + 2*2*B*T*T*a + 2*N*d*f*3 + 2*2*N*a*dh
+	}
+	head := 2 * N * d * float64(m.Cfg.NToken)
+	if want.synflow {
+		head = 0
+	}
+	total := blocks + head
+	if want.G || want.GA || want.HG {
+		total += head + 2*blocks
+	}
+	if want.J {
+		total += blocks
+	}
+	return total
+}
 
 // llamaTrainer adapts Llama to the training loop (every Param trained as is).
 type llamaTrainer struct {

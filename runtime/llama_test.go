@@ -99,3 +99,24 @@ func TestCaptureLlamaChannels(t *testing.T) {
 		t.Errorf("params %v dparams %v", c.Inputs["params"].Scalar, c.Inputs["dparams"].Scalar)
 	}
 }
+
+// The analytic FLOP count of a llama capture, worked out by hand for
+// tinyLlama on 2 × 4 tokens: per layer q k v o, scores and context, gate
+// up down and the rotary rotation of q and k (112 640 and 117 760), the
+// head (131 072); G adds the head and twice the blocks, J the blocks.
+func TestLlamaCaptureFLOPs(t *testing.T) {
+	s, err := SpecOf(bench.Arch{ID: "l", Llama: ptr(tinyLlama())}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := windows(s, 2, 4, 256)
+	c, err := s.Capture(goBackend(t), w, CaptureOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1183744.0; c.Timing.FLOPs != want {
+		t.Errorf("FLOPs %v, want %v", c.Timing.FLOPs, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
