@@ -9,29 +9,14 @@ import (
 	"lpz/bench"
 )
 
-const tinyLonasSpace = `name: tiny-lonas
-family: lonas
-supernet:
-  base: {n_layer: 2, d_model: 16, n_head: 4, head_dim: 4, d_ff: 32, n_token: 256, seq_len: 24,
-         rope_theta: 10000, norm_eps: 1.0e-5, tie_weight: true, init_std: 0.02}
-  heads: [1, 0.5]
-  widths: [1, 0.75, 0.5]
-  lora_rank: 2
-  lora_alpha: 4
-  adapter_train: {steps: 3, batch: 4, lr: 0.01, eval_batches: 1}
-  eval: {ppl_windows: 4, task_items: 6, task_context: 12, task_continuation: 4, choices: 4, batch: 4}
-train: {steps: 4, batch: 4, lr: 0.01, eval_batches: 1, tokenizer: bytes}
-`
 
 // lpz bench build of a lonas space trains the super-network and adapters,
 // measures the sub-networks and says so; the benchmark then ranks against
 // either ground truth and shows its super-network.
 func TestBenchBuildLonas(t *testing.T) {
 	dir := t.TempDir()
-	space, text, out := filepath.Join(dir, "tiny.yaml"), filepath.Join(dir, "text.txt"), filepath.Join(dir, "b")
-	if err := os.WriteFile(space, []byte(tinyLonasSpace), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	space := filepath.Join("..", "study", "testdata", "tiny-lonas.yaml")
+	text, out := filepath.Join(dir, "text.txt"), filepath.Join(dir, "b")
 	if err := os.WriteFile(text, []byte(strings.Repeat(bench.NanoText(), 2)), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -13,21 +13,15 @@ import (
 	"lpz/tokenizer"
 )
 
-// tinyLonasSpace is a 2-layer super-network of 4 heads and d_ff 32 with
-// elastic {4, 2} heads and {32, 24, 16} channels (36 sub-networks).
-const tinyLonasSpace = `name: tiny-lonas
-family: lonas
-supernet:
-  base: {n_layer: 2, d_model: 16, n_head: 4, head_dim: 4, d_ff: 32, n_token: 256, seq_len: 24,
-         rope_theta: 10000, norm_eps: 1.0e-5, tie_weight: true, init_std: 0.02}
-  heads: [1, 0.5]
-  widths: [1, 0.75, 0.5]
-  lora_rank: 2
-  lora_alpha: 4
-  adapter_train: {steps: 3, batch: 4, lr: 0.01, eval_batches: 1}
-  eval: {ppl_windows: 4, task_items: 6, task_context: 12, task_continuation: 4, choices: 4, batch: 4}
-train: {steps: 4, batch: 4, lr: 0.01, eval_batches: 1, tokenizer: bytes}
-`
+// tinyLonasSpace is testdata/tiny-lonas.yaml: a 2-layer super-network of
+// 4 heads and d_ff 32 with elastic {4, 2} heads and {32, 24, 16} channels.
+var tinyLonasSpace = func() string {
+	data, err := os.ReadFile(filepath.Join("testdata", "tiny-lonas.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}()
 
 // lonasTestSetup parses tinyLonasSpace and writes a text to build on in a
 // fresh directory.
