@@ -9,7 +9,6 @@ import (
 	"lpz/bench"
 )
 
-
 // lpz bench build of a lonas space trains the super-network and adapters,
 // measures the sub-networks and says so; the benchmark then ranks against
 // either ground truth and shows its super-network.
