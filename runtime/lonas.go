@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -46,7 +47,10 @@ type Supernet struct {
 	Alpha float64
 	lora  []*lora
 
-	merged []*Param // Base's params with the adapters merged (built once)
+	// merged are Base's params with the adapters merged, built once on
+	// first use; captures cut sub-networks from several goroutines.
+	mergeMu sync.Mutex
+	merged  []*Param
 }
 
 // Scale is LoRA's α/r.
@@ -102,6 +106,8 @@ const loraStream = 0x6c707a2d6c6f7261 // "lpz-lora"
 
 // Merged are Base's params with every adapter merged in (W + Scale·A·B).
 func (s *Supernet) Merged() []*Param {
+	s.mergeMu.Lock()
+	defer s.mergeMu.Unlock()
 	if s.merged != nil {
 		return s.merged
 	}

@@ -271,3 +271,25 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// Sub-networks are cut from several goroutines at once (parallel
+// captures); every cut sees the same merged weights.
+func TestSubnetConcurrent(t *testing.T) {
+	s := tinySupernet(t, false)
+	c, _ := s.Spec.Config(bench.Choices{Heads: []int{1, 0}, Widths: []int{2, 1}})
+	subs := make([]*Llama, 4)
+	var wg sync.WaitGroup
+	for i := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			subs[i], _ = s.Subnet(c)
+		}()
+	}
+	wg.Wait()
+	for i, m := range subs {
+		if m == nil || m.Params[3].Data[5] != subs[0].Params[3].Data[5] {
+			t.Fatalf("cut %d differs", i)
+		}
+	}
+}
