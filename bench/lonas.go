@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -100,14 +101,7 @@ func (s *Supernet) Validate() error {
 func wholeFraction(n int, f float64) (int, bool) {
 	k := f * float64(n)
 	r := int(k + 0.5)
-	return r, r > 0 && abs(k-float64(r)) < 1e-9
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
+	return r, r > 0 && math.Abs(k-float64(r)) < 1e-9
 }
 
 // Layers is the number of elastic layers.

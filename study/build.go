@@ -275,15 +275,24 @@ func (b *builder) describe(raw []byte) {
 		Data: bench.CustomData{Text: filepath.Base(o.TextPath), SHA256: b.dataSHA, Bytes: len(raw), Split: b.split,
 			TrainTokens: len(b.train), ValidTokens: min(len(b.valid), b.tc.EvalBatches*b.tc.Batch*seq)}}
 	b.path = filepath.Join(o.Out, "benchmark.json")
-	if data, err := os.ReadFile(b.path); err == nil {
-		var prev bench.CustomBench
-		if json.Unmarshal(data, &prev) == nil {
-			b.prevWall = prev.WallSeconds
-			if prev.Created != "" {
-				b.cb.Created = prev.Created
-			}
-		}
+	b.prevWall = keepEarlierRun(b.path, b.cb)
+}
+
+// keepEarlierRun carries an earlier run of the same directory into cb (its
+// creation time) and returns that run's wall seconds (0 if none).
+func keepEarlierRun(path string, cb *bench.CustomBench) float64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
 	}
+	var prev bench.CustomBench
+	if json.Unmarshal(data, &prev) != nil {
+		return 0
+	}
+	if prev.Created != "" {
+		cb.Created = prev.Created
+	}
+	return prev.WallSeconds
 }
 
 // resume takes the finished records of an earlier run whose settings

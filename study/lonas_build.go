@@ -191,15 +191,7 @@ func (b *lonasBuilder) describe() {
 			Desc: "accuracy on " + filepath.Base(path) + " (log-likelihood of each choice, as lm-evaluation-harness)"})
 	}
 	b.path = filepath.Join(o.Out, "benchmark.json")
-	if data, err := os.ReadFile(b.path); err == nil {
-		var prev bench.CustomBench
-		if json.Unmarshal(data, &prev) == nil {
-			b.prevWall = prev.WallSeconds
-			if prev.Created != "" {
-				b.cb.Created = prev.Created
-			}
-		}
-	}
+	b.prevWall = keepEarlierRun(b.path, b.cb)
 }
 
 func (b *lonasBuilder) tokenizerName() string {
