@@ -236,6 +236,7 @@ type adapterTrainer struct {
 	s      *Supernet
 	ts     []*trainTensor
 	sample func(step int) *bench.LonasConfig
+	frozen []any // the base weights as graph inputs, made once: they never change
 }
 
 func (t *adapterTrainer) tensors() []*trainTensor { return t.ts }
@@ -255,9 +256,17 @@ func (t *adapterTrainer) stepInputs(step int) []any {
 	if step >= 0 {
 		c = t.sample(step)
 	}
-	in := t.s.masks(c)
-	for _, p := range t.s.Base.Params {
-		in = append(in, tensors.FromFlatDataAndDimensions(p.Data, p.Shape...))
+	if t.frozen == nil {
+		t.frozen = paramTensors(t.s.Base.Params)
+	}
+	return append(t.s.masks(c), t.frozen...)
+}
+
+// paramTensors are params as graph inputs, in order.
+func paramTensors(params []*Param) []any {
+	in := make([]any, len(params))
+	for i, p := range params {
+		in[i] = tensors.FromFlatDataAndDimensions(p.Data, p.Shape...)
 	}
 	return in
 }
@@ -331,9 +340,10 @@ func (m *Llama) TokenNLL(backend backends.Backend, windows [][]int, batch int) (
 		return nil, err
 	}
 	defer exec.Finalize()
+	weights := paramTensors(m.Params) // made once for every batch
 	for lo := 0; lo < len(windows); lo += batch {
 		hi := min(lo+batch, len(windows))
-		if err := m.runNLL(exec, windows[lo:hi], out[lo:hi], batch, T); err != nil {
+		if err := runNLL(exec, weights, windows[lo:hi], out[lo:hi], batch, T); err != nil {
 			return nil, err
 		}
 	}
@@ -360,8 +370,8 @@ func (m *Llama) nllExec(backend backends.Backend, B, T int) (g *Graph, err error
 }
 
 // runNLL feeds one batch of windows (padded with id 0 to T+1 and with
-// empty rows to B) and copies out each window's NLLs.
-func (m *Llama) runNLL(g *Graph, ws [][]int, out [][]float64, B, T int) (err error) {
+// empty rows to B) and the weights, and copies out each window's NLLs.
+func runNLL(g *Graph, weights []any, ws [][]int, out [][]float64, B, T int) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("runtime: running the NLL graph: %v", r)
@@ -378,10 +388,7 @@ func (m *Llama) runNLL(g *Graph, ws [][]int, out [][]float64, B, T int) (err err
 			}
 		}
 	}
-	in := []any{tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(pairs, B*T, 2)}
-	for _, p := range m.Params {
-		in = append(in, tensors.FromFlatDataAndDimensions(p.Data, p.Shape...))
-	}
+	in := append([]any{tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(pairs, B*T, 2)}, weights...)
 	res := g.Run(in...)
 	nll := tensors.MustCopyFlatData[float32](res[0])
 	res[0].FinalizeAll()
