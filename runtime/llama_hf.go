@@ -130,10 +130,7 @@ func llamaFromHF(ck *checkpoint.Llama, dir string) (*Llama, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, ok := ck.Tensors[name]
-		if !ok && name == "lm_head.weight" {
-			t, ok = ck.Tensors["model.embed_tokens.weight"], true
-		}
+		t, ok := ck.Tensors[name] // checkpoint.ReadLlama checked names and shapes against the config
 		want := p.Shape
 		if tr {
 			want = []int{p.Shape[1], p.Shape[0]}
