@@ -58,6 +58,7 @@ type lonasBuilder struct {
 	super      *runtime.Supernet
 	pplWindows [][]int
 	tasks      []namedTask // cont4 first, then the --task files
+	fileTasks  []namedTask // the --task files, read before any training
 	taskSHA    []string    // "NAME sha256" of each --task file
 	mu         sync.Mutex
 	records    []*bench.CustomArch
@@ -105,6 +106,9 @@ func buildLonas(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	} else if ls.Base.NToken != 256 {
 		return nil, fmt.Errorf("space %s: a super-network trained here reads bytes: n_token must be 256, not %d", o.Space.Name, ls.Base.NToken)
 	}
+	if err := b.readTaskFiles(); err != nil {
+		return nil, err
+	}
 	if err := b.readText(); err != nil {
 		return nil, err
 	}
@@ -143,6 +147,25 @@ func (b *lonasBuilder) readText() error {
 		b.split += "; each part encoded with the checkpoint's tokenizer.json"
 	}
 	return os.MkdirAll(filepath.Join(b.o.Out, "archs"), 0o755)
+}
+
+// readTaskFiles reads the --task files (and their digests) up front, so a
+// bad file fails the build before anything is trained.
+func (b *lonasBuilder) readTaskFiles() error {
+	for _, path := range b.o.Tasks {
+		t, err := mctask.ReadJSONL(path)
+		if err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(raw)
+		b.taskSHA = append(b.taskSHA, TaskName(path)+" "+hex.EncodeToString(sum[:]))
+		b.fileTasks = append(b.fileTasks, namedTask{TaskName(path), t})
+	}
+	return nil
 }
 
 // TokenizerSentencePiece is the lpz-bench/1 tokenizer of a LoNAS benchmark
@@ -407,20 +430,10 @@ func (b *lonasBuilder) evalData() error {
 	if err != nil {
 		return err
 	}
-	b.tasks = []namedTask{{b.taskName(), task}}
+	b.tasks = append([]namedTask{{b.taskName(), task}}, b.fileTasks...)
 	files := map[string]string{}
-	for _, path := range b.o.Tasks {
-		t, err := mctask.ReadJSONL(path)
-		if err != nil {
-			return err
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(raw)
-		b.taskSHA = append(b.taskSHA, TaskName(path)+" "+hex.EncodeToString(sum[:]))
-		b.tasks = append(b.tasks, namedTask{TaskName(path), t})
+	for i, path := range b.o.Tasks {
+		t := b.fileTasks[i].task
 		files[TaskName(path)] = fmt.Sprintf("%s: %d items, format %s", filepath.Base(path), len(t.Items), t.Format)
 	}
 	b.cb.Supernet.Eval = map[string]any{"task_files": files, "settings": e, "ppl": fmt.Sprintf("windows [0, %d) of the held-out part, %d bytes each; halves a = the first %d windows, b = the rest", e.PPLWindows, T+1, e.PPLWindows/2),
